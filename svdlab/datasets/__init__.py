@@ -1,0 +1,36 @@
+"""Data for the book: a checksummed registry, loaders and simulators.
+
+Data flows one way: ``data/`` (or the user cache, or a verified download)
+-> :mod:`svdlab.datasets` -> notebooks. See :func:`list_datasets` for what is
+registered, with licenses and citations.
+"""
+
+from ._images import load_image
+from ._registry import (
+    REGISTRY,
+    Dataset,
+    DatasetError,
+    cache_dir,
+    data_dir,
+    fetch,
+    get_info,
+    list_datasets,
+    package_file,
+    register,
+    sha256,
+)
+
+__all__ = [
+    "REGISTRY",
+    "Dataset",
+    "DatasetError",
+    "cache_dir",
+    "data_dir",
+    "fetch",
+    "get_info",
+    "list_datasets",
+    "load_image",
+    "package_file",
+    "register",
+    "sha256",
+]

@@ -1,0 +1,211 @@
+"""The book's figure style and its recurring figures.
+
+This is the only module of :mod:`svdlab` that imports matplotlib. Every helper
+draws into a given ``ax`` (or makes a new figure), labels its axes, and returns
+the ``Axes`` (or ``Figure``) so that a chapter can add to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._validation import check_array, check_matrix, check_singular_values
+from .linalg import energy as _energy
+from .linalg import svd as _svd
+
+__all__ = [
+    "STYLE",
+    "use_style",
+    "spectrum",
+    "cumulative_energy",
+    "unit_circle_map",
+    "image_grid",
+]
+
+#: The book's matplotlib settings: readable at the width of a page, no chart junk.
+STYLE: dict = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "figure.constrained_layout.use": True,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "image.cmap": "gray",
+    "image.interpolation": "nearest",
+    "axes.prop_cycle": mpl.cycler(
+        color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
+    ),
+}
+
+
+def use_style() -> None:
+    """Apply :data:`STYLE` to matplotlib (the setup cell of every chapter calls it)."""
+    mpl.rcParams.update(STYLE)
+
+
+def _get_ax(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def spectrum(s, ax=None, *, label: str | None = None, normalize: bool = False,
+             marker: str | None = None, title: str | None = "Singular value spectrum"):
+    """Plot singular values against their index on a log scale.
+
+    Parameters
+    ----------
+    s : array_like
+        Singular values, non-increasing.
+    ax : matplotlib Axes, optional
+    label : str, optional
+        Legend entry.
+    normalize : bool
+        Divide by ``s[0]`` so that spectra of different matrices compare.
+    marker : str, optional
+        Matplotlib marker, useful for short spectra.
+    """
+    s = check_singular_values(s, "s")
+    ax = _get_ax(ax)
+    y = s / s[0] if normalize and s[0] > 0 else s
+    idx = np.arange(1, len(s) + 1)
+    positive = y > 0
+    ax.semilogy(idx[positive], y[positive], marker=marker, label=label)
+    ax.set_xlabel("index $i$")
+    ax.set_ylabel(r"$\sigma_i / \sigma_1$" if normalize else r"singular value $\sigma_i$")
+    if title:
+        ax.set_title(title)
+    if label:
+        ax.legend()
+    return ax
+
+
+def cumulative_energy(s, ax=None, *, thresholds: Sequence[float] = (0.9, 0.95),
+                      label: str | None = None, max_rank: int | None = None,
+                      title: str | None = "Cumulative energy"):
+    """Plot the energy kept by the best rank-k approximation, with threshold lines.
+
+    For each threshold a dashed horizontal line and the smallest ``k`` that
+    reaches it (a vertical dotted line, named in the legend) are drawn.
+    """
+    e = _energy(s)
+    ax = _get_ax(ax)
+    kmax = len(e) if max_rank is None else min(int(max_rank), len(e))
+    ks = np.arange(1, kmax + 1)
+    ax.plot(ks, e[:kmax], label=label or "energy kept")
+    colors = ["#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    for i, t in enumerate(thresholds):
+        k_t = int(np.searchsorted(e, t - 1e-12) + 1)
+        c = colors[i % len(colors)]
+        ax.axhline(t, color=c, ls="--", lw=1)
+        ax.axvline(k_t, color=c, ls=":", lw=1, label=f"{t:.0%} at k = {k_t}")
+    ax.set_xlabel("rank $k$")
+    ax.set_ylabel(r"$\sum_{i\leq k}\sigma_i^2 / \sum_i \sigma_i^2$")
+    ax.set_ylim(0, 1.02)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def _unit_circle(n: int = 200) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, n)
+    return np.vstack([np.cos(t), np.sin(t)])
+
+
+def unit_circle_map(A, axes=None, *, steps: bool = True):
+    """The geometry of a 2x2 matrix: rotate (Vt), stretch (s), rotate (U).
+
+    With ``steps=True`` draws four panels: the unit circle with the right
+    singular vectors ``v1, v2``; after ``Vt`` (they land on the axes); after
+    ``diag(s)`` (an axis-aligned ellipse with semi-axes ``s1, s2``); after
+    ``U`` (the ellipse ``A`` maps the circle to, with semi-axes ``s_i u_i``).
+    With ``steps=False`` only the first and last panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    A = check_matrix(A, "A")
+    if A.shape != (2, 2):
+        raise ValueError(f"A must be a 2x2 matrix for this picture, got shape {A.shape}")
+    U, s, Vt = _svd(A)
+    C = _unit_circle()
+    stages = [
+        ("unit circle, $v_1, v_2$", np.eye(2), Vt.T),
+        (r"after $V^T$ (rotate/reflect)", Vt, np.eye(2)),
+        (r"after $\Sigma$ (stretch)", np.diag(s) @ Vt, np.diag(s)),
+        (r"after $U$: $A$ maps circle to ellipse", A, U * s),
+    ]
+    if not steps:
+        stages = [stages[0], stages[-1]]
+    if axes is None:
+        fig, axes = plt.subplots(1, len(stages), figsize=(3.0 * len(stages), 3.2))
+    else:
+        fig = np.ravel(axes)[0].figure
+    lim = 1.15 * max(1.0, float(s[0]))
+    for ax, (title, M, vecs) in zip(np.ravel(axes), stages, strict=True):
+        P = M @ C
+        ax.plot(P[0], P[1], color="#1f77b4")
+        ax.fill(P[0], P[1], color="#1f77b4", alpha=0.08)
+        for j, c in enumerate(("#d62728", "#2ca02c")):
+            ax.annotate("", xy=vecs[:, j], xytext=(0, 0),
+                        arrowprops=dict(arrowstyle="->", color=c, lw=2))
+        ax.set_title(title, fontsize=10)
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+    return fig
+
+
+def image_grid(images, titles: Sequence[str] | None = None, *, ncols: int | None = None,
+               size: float = 2.6, vmin: float = 0.0, vmax: float = 1.0, suptitle: str | None = None):
+    """Show images side by side (grayscale or RGB floats in [0, 1]) with titles.
+
+    Values are clipped to ``[vmin, vmax]`` for display only; axes are hidden.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    images = list(images)
+    if not images:
+        raise ValueError("images must contain at least one image")
+    for i, im in enumerate(images):
+        check_array(im, f"images[{i}]", ndim=(2, 3))
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(
+            f"titles must have one entry per image ({len(images)}), got {len(titles)}"
+        )
+    n = len(images)
+    ncols = min(n, 4) if ncols is None else max(1, int(ncols))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
+                             squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, im in enumerate(images):
+        ax = axes.ravel()[i]
+        im = np.clip(np.asarray(im, dtype=float), vmin, vmax)
+        if im.ndim == 2:
+            ax.imshow(im, cmap="gray", vmin=vmin, vmax=vmax)
+        else:
+            ax.imshow((im - vmin) / (vmax - vmin))
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

@@ -1,0 +1,175 @@
+"""Own the repeated parts of every chapter notebook.
+
+    python tools/notebooks.py sync    # insert/refresh the setup cell, strip outputs
+    python tools/notebooks.py check   # fail if a notebook is out of date (used by the tests)
+    python tools/notebooks.py new 09_pca_and_svd "PCA and the SVD"   # start a chapter
+
+The setup cell is rendered from SETUP_TEMPLATE with the repository URL and
+branch read from ``_config.yml`` (the one place where they are set). It is the
+first code cell of every notebook in ``notebooks/``; the title (a markdown
+cell) may come before it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SETUP_TAG = "setup"
+
+SETUP_TEMPLATE = '''\
+# Setup: the same cell opens every chapter (made by tools/notebooks.py; edit it there).
+import importlib.util
+import pathlib
+import subprocess
+import sys
+
+if importlib.util.find_spec("svdlab") is None:
+    _checkout = pathlib.Path.cwd().parent
+    if (_checkout / "svdlab" / "__init__.py").exists():  # a checkout without `pip install`
+        sys.path.insert(0, str(_checkout))
+    else:  # Colab, Binder or a fresh JupyterLab: install the book's package
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                        "svdlab @ git+{repo_url}@{branch}"], check=True)
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import svdlab
+from svdlab import plot as splot
+
+splot.use_style()
+SEED = 0  # every random step below is seeded from here
+rng = np.random.default_rng(SEED)
+np.set_printoptions(precision=4, suppress=True)
+print(f"svdlab {{svdlab.__version__}} | NumPy {{np.__version__}}")'''
+
+
+def repository() -> tuple[str, str]:
+    """The repository URL and branch from ``_config.yml`` (no YAML parser needed)."""
+    text = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    block = re.search(r"^repository:\n((?:[ \t]+.*\n)+)", text, re.M)
+    if not block:
+        raise SystemExit("_config.yml has no repository: section")
+    url = re.search(r"url:\s*(\S+)", block.group(1)).group(1).strip("\"'")
+    m = re.search(r"branch:\s*(\S+)", block.group(1))
+    branch = m.group(1).strip("\"'") if m else "main"
+    return url.rstrip("/"), branch
+
+
+def setup_source() -> str:
+    url, branch = repository()
+    return SETUP_TEMPLATE.format(repo_url=url, branch=branch)
+
+
+def _lines(src: str) -> list[str]:
+    parts = src.split("\n")
+    return [p + "\n" for p in parts[:-1]] + [parts[-1]]
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]*.ipynb"))
+
+
+def first_code_cell(nb) -> dict | None:
+    return next((c for c in nb["cells"] if c["cell_type"] == "code"), None)
+
+
+def problems(path: Path) -> list[str]:
+    """What is wrong with a stored notebook (empty list if nothing)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            if cell.get("outputs"):
+                out.append(f"cell {i} is stored with outputs")
+            if cell.get("execution_count") is not None:
+                out.append(f"cell {i} is stored with an execution count")
+    first = first_code_cell(nb)
+    if first is None or _source(first) != setup_source():
+        out.append("its first code cell is not the current setup cell "
+                   "(run: python tools/notebooks.py sync)")
+    return out
+
+
+def sync(path: Path) -> bool:
+    """Insert or refresh the setup cell and strip outputs. Returns True if the file changed."""
+    raw = path.read_text(encoding="utf-8")
+    nb = json.loads(raw)
+    setup = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "setup",
+        "metadata": {"tags": [SETUP_TAG]},
+        "outputs": [],
+        "source": _lines(setup_source()),
+    }
+    first = first_code_cell(nb)
+    if first is not None and (SETUP_TAG in first.get("metadata", {}).get("tags", [])
+                              or _source(first).startswith("# Setup:")):
+        nb["cells"][nb["cells"].index(first)] = setup
+    else:
+        pos = 1 if nb["cells"] and nb["cells"][0]["cell_type"] == "markdown" else 0
+        nb["cells"].insert(pos, setup)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        cell.get("metadata", {}).pop("execution", None)
+    nb.setdefault("metadata", {})["kernelspec"] = {
+        "display_name": "Python 3", "language": "python", "name": "python3"}
+    new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    if new != raw:
+        path.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
+def new(stem: str, title: str) -> Path:
+    path = NOTEBOOKS / f"{stem}.ipynb"
+    if path.exists():
+        raise SystemExit(f"{path} exists")
+    nb = {
+        "cells": [{"cell_type": "markdown", "id": "title", "metadata": {},
+                   "source": [f"# {title}"]}],
+        "metadata": {"language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    sync(path)
+    return path
+
+
+def main(argv: list[str]) -> int:
+    cmd = argv[1] if len(argv) > 1 else "check"
+    if cmd == "sync":
+        for p in notebooks():
+            if sync(p):
+                print(f"updated {p.relative_to(ROOT)}")
+        return 0
+    if cmd == "check":
+        bad = {p: problems(p) for p in notebooks()}
+        bad = {p: v for p, v in bad.items() if v}
+        for p, v in bad.items():
+            for msg in v:
+                print(f"{p.relative_to(ROOT)}: {msg}")
+        return 1 if bad else 0
+    if cmd == "new" and len(argv) == 4:
+        print(new(argv[2], argv[3]))
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
