@@ -489,8 +489,10 @@ def svd_via_eig(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     evals, V = evals[order], V[:, order]
     s = np.sqrt(np.clip(evals, 0.0, None))
     AV = A @ V
-    tol = max(m, n) * np.finfo(A.dtype).eps * (s[0] if s.size else 0.0)
-    good = s > tol
+    # Eigenvalues of the Gram matrix below n * eps * lambda_max are rounding noise, so
+    # singular values below about sqrt(n * eps) * s[0] cannot be resolved this way.
+    tol = max(m, n) * np.finfo(A.dtype).eps * (evals[0] if evals.size else 0.0)
+    good = evals > tol
     U = np.zeros((m, n), dtype=A.dtype)
     U[:, good] = AV[:, good] / s[good]
     if not np.all(good):

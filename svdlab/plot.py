@@ -112,7 +112,8 @@ def cumulative_energy(s, ax=None, *, thresholds: Sequence[float] = (0.9, 0.95),
         ax.axvline(k_t, color=c, ls=":", lw=1, label=f"{t:.0%} at k = {k_t}")
     ax.set_xlabel("rank $k$")
     ax.set_ylabel(r"$\sum_{i\leq k}\sigma_i^2 / \sum_i \sigma_i^2$")
-    ax.set_ylim(0, 1.02)
+    low = max(0.0, np.floor(10 * e[0]) / 10 - 0.05)  # zoom in when sigma_1 dominates
+    ax.set_ylim(low, 1.005)
     if title:
         ax.set_title(title)
     ax.legend(loc="lower right")
@@ -154,8 +155,10 @@ def unit_circle_map(A, axes=None, *, steps: bool = True):
         fig, axes = plt.subplots(1, len(stages), figsize=(3.0 * len(stages), 3.2))
     else:
         fig = np.ravel(axes)[0].figure
-    lim = 1.15 * max(1.0, float(s[0]))
+    big = 1.15 * max(1.0, float(s[0]))
     for ax, (title, M, vecs) in zip(np.ravel(axes), stages, strict=True):
+        # the circle panels get their own scale so that v1, v2 stay visible
+        lim = 1.3 if M is stages[0][1] or M is Vt else big
         P = M @ C
         ax.plot(P[0], P[1], color="#1f77b4")
         ax.fill(P[0], P[1], color="#1f77b4", alpha=0.08)

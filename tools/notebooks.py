@@ -109,7 +109,7 @@ def sync(path: Path) -> bool:
         "cell_type": "code",
         "execution_count": None,
         "id": "setup",
-        "metadata": {"tags": [SETUP_TAG]},
+        "metadata": {"tags": [SETUP_TAG, "hide-input"]},
         "outputs": [],
         "source": _lines(setup_source()),
     }
