@@ -56,7 +56,7 @@ browser: $(VENV)/.test-installed
 	SVDLAB_REQUIRE_SITE=1 $(PY) -m pytest -m browser tests/test_site.py
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check svdlab tests tools benchmarks
+	$(BIN)/ruff check .
 
 # Every check, in order of speed; stops at the first failing stage.
 test: lint unit notebooks strict-book browser
@@ -65,13 +65,12 @@ test: lint unit notebooks strict-book browser
 bench: $(VENV)/.test-installed
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-# The classroom build: the same site with every exercise solution removed
-# (sphinx-exercise's hide_solutions), for a course's students.
+# The classroom build: the same site and notebooks with every exercise solution removed
+# (tools/student.py). The hand-out notebooks land in _build/student/notebooks/.
 student: $(VENV)/.book-installed
-	$(PY) tools/student_config.py > _build_student_config.yml
-	$(BIN)/jupyter-book build . --all --config _build_student_config.yml --path-output _build/student
-	rm -f _build_student_config.yml
-	@echo "The student site is at $(CURDIR)/_build/student/_build/html/index.html"
+	$(PY) tools/student.py _build/student
+	$(BIN)/jupyter-book build _build/student/src --all
+	@echo "The student site is at $(CURDIR)/_build/student/src/_build/html/index.html"
 
 sync-notebooks: $(PY)
 	$(PY) tools/notebooks.py sync
