@@ -11,6 +11,10 @@ module                    chapter
 :mod:`svdlab.plot`        all: the book's figure style (the only module that
                           imports matplotlib)
 :mod:`svdlab.datasets`    all: data registry, loaders and simulators
+:mod:`svdlab.latent`      8: latent-space analysis, interpolation, probabilistic PCA
+:mod:`svdlab.compress`    8: low-rank factorization of dense and conv layers
+:mod:`svdlab.nn_numpy`    8: a small NumPy network library to train and factor
+:mod:`svdlab.minilm`      8: all-MiniLM-L6-v2 forward pass in NumPy
 ========================  =====================================================
 
 Submodules are imported lazily, so ``import svdlab`` is cheap and never touches
@@ -29,6 +33,8 @@ _SUBMODULES = (
     "image",
     "latent",
     "linalg",
+    "minilm",
+    "nn_numpy",
     "plot",
     "randomized",
     "recsys",
