@@ -1,6 +1,5 @@
 """The data layer: registry, lookup order, verified downloads from a local server."""
 
-import contextlib
 import functools
 import gzip
 import hashlib
@@ -150,22 +149,26 @@ def test_package_file():
 
 
 def test_no_network_at_import():
-    import importlib
+    """Importing svdlab and its datasets must not open a socket.
+
+    Run in a fresh interpreter: deleting svdlab from this process's
+    ``sys.modules`` would leave other tests holding stale classes.
+    """
+    import subprocess
     import sys
 
-    with contextlib.ExitStack():
-        called = []
-        orig = socket.socket.connect
-
-        def guard(self, *a, **k):
-            called.append(a)
-            return orig(self, *a, **k)
-
-        socket.socket.connect = guard
-        try:
-            for mod in [m for m in list(sys.modules) if m.startswith("svdlab")]:
-                del sys.modules[mod]
-            importlib.import_module("svdlab.datasets")
-        finally:
-            socket.socket.connect = orig
-        assert called == []
+    code = (
+        "import socket\n"
+        "calls = []\n"
+        "orig = socket.socket.connect\n"
+        "def guard(self, *a, **k):\n"
+        "    calls.append(a)\n"
+        "    return orig(self, *a, **k)\n"
+        "socket.socket.connect = guard\n"
+        "import svdlab, svdlab.datasets, svdlab.text\n"
+        "assert calls == [], calls\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
