@@ -27,6 +27,7 @@ import importlib.util
 import pathlib
 import subprocess
 import sys
+import warnings
 
 if importlib.util.find_spec("svdlab") is None:
     _checkout = pathlib.Path.cwd().parent
@@ -46,6 +47,8 @@ splot.use_style()
 SEED = 0  # every random step below is seeded from here
 rng = np.random.default_rng(SEED)
 np.set_printoptions(precision=4, suppress=True)
+# pooch imports tqdm.auto, which warns when ipywidgets is absent; nothing here needs a bar
+warnings.filterwarnings("ignore", message="IProgress not found")
 print(f"svdlab {{svdlab.__version__}} | NumPy {{np.__version__}}")'''
 
 
