@@ -1,0 +1,259 @@
+"""Tests of svdlab.randomized against NumPy, SciPy and scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import aslinearoperator, svds
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from svdlab import randomized as rz
+
+
+def decaying(m, n, decay=1.0, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    r = min(m, n)
+    U, _ = np.linalg.qr(rng.standard_normal((m, r)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, r)))
+    s = np.arange(1, r + 1, dtype=float) ** -decay
+    return ((U * s) @ V.T).astype(dtype)
+
+
+def spectral_error(A, U, s, Vt):
+    A = A.toarray() if sp.issparse(A) else A
+    return np.linalg.norm(A - (U * s) @ Vt, 2)
+
+
+def assert_valid_svd(U, s, Vt, k, shape):
+    assert U.shape == (shape[0], k) and s.shape == (k,) and Vt.shape == (k, shape[1])
+    np.testing.assert_allclose(U.T @ U, np.eye(k), atol=1e-6)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(k), atol=1e-6)
+    assert np.all(np.diff(s) <= 1e-12)
+
+
+# ------------------------------------------------------------------ range finder
+def test_range_finder_captures_exact_low_rank():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((60, 4)) @ rng.standard_normal((4, 30))
+    Q = rz.randomized_range_finder(A, 6, n_iter=2, random_state=0)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(6), atol=1e-12)
+    np.testing.assert_allclose(Q @ (Q.T @ A), A, atol=1e-10)
+
+
+def test_range_finder_bad_input():
+    A = np.ones((5, 4))
+    with pytest.raises(ValueError, match="size"):
+        rz.randomized_range_finder(A, 5)
+    with pytest.raises(ValueError, match="n_iter"):
+        rz.randomized_range_finder(A, 2, n_iter=-1)
+    with pytest.raises(TypeError, match="n_iter"):
+        rz.randomized_range_finder(A, 2, n_iter="auto")
+
+
+# ------------------------------------------------------------------ randomized_svd
+@pytest.mark.parametrize("kind", ["dense", "sparse", "linop"])
+def test_randomized_svd_matches_svds(kind):
+    A = decaying(120, 80, decay=2.0, seed=1)
+    if kind == "sparse":
+        A = sp.random(300, 100, density=0.05, random_state=0, format="csr")
+    Ain = {"dense": A, "sparse": A, "linop": aslinearoperator(A)}[kind]
+    U, s, Vt = rz.randomized_svd(Ain, 5, random_state=0)
+    assert_valid_svd(U, s, Vt, 5, A.shape)
+    s_ref = np.sort(svds(A, k=6, random_state=0, return_singular_vectors=False))[::-1]
+    rtol = 1e-6 if kind != "sparse" else 2e-2
+    np.testing.assert_allclose(s, s_ref[:5], rtol=rtol)
+    assert spectral_error(A, U, s, Vt) <= (1.0 + (1e-6 if kind != "sparse" else 0.1)) * s_ref[5]
+
+
+def test_randomized_svd_exact_rank_and_sign_convention():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((50, 3)) @ rng.standard_normal((3, 40))
+    U, s, Vt = rz.randomized_svd(A, 3, random_state=0)
+    np.testing.assert_allclose(U * s @ Vt, A, atol=1e-10)
+    idx = np.argmax(np.abs(U), axis=0)
+    assert np.all(U[idx, np.arange(3)] > 0)
+    s_np = np.linalg.svd(A, compute_uv=False)[:3]
+    np.testing.assert_allclose(s, s_np, rtol=1e-10)
+
+
+def test_randomized_svd_adaptive_stops_early_on_fast_decay():
+    A = decaying(300, 200, decay=3.0, seed=3)
+    *_, info = rz.randomized_svd(A, 10, random_state=0, return_info=True)
+    assert 1 <= info["n_iter"] < rz.AUTO_MAX_ITER
+    *_, info_flat = rz.randomized_svd(decaying(300, 200, decay=0.1, seed=3), 10,
+                                      random_state=0, return_info=True)
+    assert info_flat["n_iter"] > info["n_iter"]
+
+
+def test_randomized_svd_fixed_n_iter_and_near_optimal_error():
+    A = decaying(200, 150, decay=1.0, seed=4)
+    s_all = np.linalg.svd(A, compute_uv=False)
+    *_, info = rz.randomized_svd(A, 10, n_iter=3, random_state=0, return_info=True)
+    assert info["n_iter"] == 3
+    U, s, Vt = rz.randomized_svd(A, 10, random_state=0)
+    assert spectral_error(A, U, s, Vt) <= 1.01 * s_all[10]
+
+
+def test_randomized_svd_tol_targets_accuracy():
+    A = decaying(200, 150, decay=2.0, seed=5)
+    s_all = np.linalg.svd(A, compute_uv=False)
+    U, s, Vt, info = rz.randomized_svd(A, 10, tol=0.1, random_state=0, return_info=True)
+    assert info["residual_estimate"] <= 0.1 * s[0]
+    assert spectral_error(A, U, s, Vt) <= s_all[10] + 0.1 * s_all[0]
+    # an unreachable target (below the bound's floor for this sketch size) hits the cap
+    *_, info = rz.randomized_svd(A, 10, tol=1e-6, n_iter=3, random_state=0, return_info=True)
+    assert info["n_iter"] == 3
+
+
+def test_randomized_svd_float32_and_reproducible():
+    A = decaying(100, 60, decay=1.0, seed=6, dtype=np.float32)
+    U, s, Vt = rz.randomized_svd(A, 4, random_state=7)
+    assert U.dtype == s.dtype == Vt.dtype == np.float32
+    np.testing.assert_allclose(s, np.linalg.svd(A.astype(float), compute_uv=False)[:4],
+                               rtol=1e-4)
+    U2, s2, Vt2 = rz.randomized_svd(A, 4, random_state=7)
+    np.testing.assert_array_equal(s, s2)
+
+
+@pytest.mark.parametrize(
+    "A, kwargs, exc, match",
+    [
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), {}, ValueError, "finite"),
+        (np.ones(4), {}, ValueError, "2-D"),
+        (np.ones((0, 3)), {}, ValueError, "empty"),
+        (np.array([["a", "b"]]), {}, TypeError, "numbers"),
+        (np.ones((4, 3)), {"k": 4}, ValueError, "k must"),
+        (np.ones((4, 3)), {"k": 1.5}, TypeError, "k must"),
+        (np.ones((4, 3)), {"n_iter": "many"}, ValueError, "n_iter"),
+        (np.ones((4, 3)), {"tol": 2.0}, ValueError, "tol"),
+        (np.ones((4, 3)), {"n_oversamples": -1}, ValueError, "n_oversamples"),
+        (sp.csr_matrix(np.array([[np.inf, 0.0], [0.0, 1.0]])), {}, ValueError, "finite"),
+    ],
+)
+def test_randomized_svd_bad_input(A, kwargs, exc, match):
+    kwargs = {"k": 1, **kwargs}
+    with pytest.raises(exc, match=match):
+        rz.randomized_svd(A, **kwargs)
+
+
+# ------------------------------------------------------------------ block Krylov
+def test_block_krylov_beats_subspace_iteration_at_equal_passes():
+    A = decaying(300, 200, decay=0.3, seed=8)
+    s_all = np.linalg.svd(A, compute_uv=False)
+    errs_bk, errs_si = [], []
+    for seed in range(3):
+        U, s, Vt = rz.block_krylov_svd(A, 10, n_iter=3, random_state=seed)
+        assert_valid_svd(U, s, Vt, 10, A.shape)
+        errs_bk.append(spectral_error(A, U, s, Vt))
+        U, s, Vt = rz.randomized_svd(A, 10, n_oversamples=0, n_iter=3, random_state=seed)
+        errs_si.append(spectral_error(A, U, s, Vt))
+    assert np.mean(errs_bk) < np.mean(errs_si)
+    assert np.all(np.array(errs_bk) >= s_all[10] * (1 - 1e-10))
+
+
+@pytest.mark.parametrize("kind", ["sparse", "linop"])
+def test_block_krylov_sparse_and_operator(kind):
+    S = sp.random(200, 90, density=0.1, random_state=1, format="csr")
+    Ain = S if kind == "sparse" else aslinearoperator(S)
+    U, s, Vt = rz.block_krylov_svd(Ain, 4, n_iter=6, random_state=0)
+    s_ref = np.linalg.svd(S.toarray(), compute_uv=False)[:4]
+    np.testing.assert_allclose(s, s_ref, rtol=1e-3)
+
+
+def test_block_krylov_bad_input():
+    with pytest.raises(ValueError, match="block_size"):
+        rz.block_krylov_svd(np.ones((5, 4)), 2, block_size=9)
+    with pytest.raises(ValueError, match="k must"):
+        rz.block_krylov_svd(np.ones((5, 4)), 0)
+
+
+# ------------------------------------------------------------------ IncrementalSVD
+def test_incremental_svd_exact_when_k_at_least_rank_on_memmap(tmp_path):
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((1000, 5)) @ rng.standard_normal((5, 30))
+    mm = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float64,
+                                   shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    data = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert isinstance(data, np.memmap)
+    inc = rz.IncrementalSVD(n_components=6, batch_size=128).fit(data)
+    assert inc.n_samples_seen_ == 1000 > 128
+    s_ref = np.linalg.svd(X, compute_uv=False)[:6]
+    np.testing.assert_allclose(inc.singular_values_[:5], s_ref[:5], rtol=1e-10)
+    Z = inc.transform(X)
+    np.testing.assert_allclose(inc.inverse_transform(Z), X, atol=1e-9)
+    np.testing.assert_allclose(inc.components_ @ inc.components_.T, np.eye(6), atol=1e-10)
+
+
+def test_incremental_svd_partial_fit_equals_fit_and_approximates():
+    X = decaying(400, 50, decay=2.0, seed=10)
+    a = rz.IncrementalSVD(n_components=8, batch_size=50).fit(X)
+    b = rz.IncrementalSVD(n_components=8)
+    for start in range(0, 400, 50):
+        b.partial_fit(X[start : start + 50])
+    np.testing.assert_allclose(a.singular_values_, b.singular_values_, rtol=1e-12)
+    s_ref = np.linalg.svd(X, compute_uv=False)[:8]
+    np.testing.assert_allclose(a.singular_values_[:4], s_ref[:4], rtol=1e-3)
+
+
+def test_incremental_svd_bad_input():
+    with pytest.raises(TypeError, match="n_components"):
+        rz.IncrementalSVD(n_components=2.5).fit(np.ones((5, 3)))
+    with pytest.raises(ValueError, match="finite|NaN"):
+        rz.IncrementalSVD(n_components=1).fit(np.array([[1.0, np.nan]]))
+    inc = rz.IncrementalSVD(n_components=2).fit(np.eye(4))
+    with pytest.raises(ValueError, match="features"):
+        inc.partial_fit(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="sparse"):
+        rz.IncrementalSVD(n_components=1).fit(sp.eye(3, format="csr"))
+
+
+# ------------------------------------------------------------------ Dask
+def test_dask_svd_exact_and_randomized():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((600, 12))
+    U, s, Vt = dask_svd_np = rz.dask_svd(da.from_array(A, chunks=(150, 12)))
+    assert isinstance(U, np.ndarray) and len(dask_svd_np) == 3
+    np.testing.assert_allclose(s, np.linalg.svd(A, compute_uv=False), rtol=1e-10)
+    np.testing.assert_allclose(U * s @ Vt, A, atol=1e-10)
+    U, s, Vt = rz.dask_svd(A.T)  # short-fat is transposed internally
+    np.testing.assert_allclose(U * s @ Vt, A.T, atol=1e-10)
+    B = decaying(400, 60, decay=2.0, seed=12)
+    U, s, Vt = rz.dask_svd(B, 5, n_iter=3, random_state=0)
+    assert U.shape == (400, 5) and Vt.shape == (5, 60)
+    np.testing.assert_allclose(s, np.linalg.svd(B, compute_uv=False)[:5], rtol=1e-6)
+
+
+def test_dask_svd_bad_input():
+    with pytest.raises(ValueError, match="2-D"):
+        rz.dask_svd(np.ones(3))
+    with pytest.raises(ValueError, match="k must"):
+        rz.dask_svd(np.ones((10, 3)), 5)
+
+
+# ------------------------------------------------------------------ estimator
+def test_randomized_svd_estimator_matches_truncated_svd():
+    from sklearn.decomposition import TruncatedSVD
+
+    X = sp.random(200, 60, density=0.1, random_state=3, format="csr")
+    ours = rz.RandomizedSVD(n_components=5, n_iter=10, random_state=0).fit(X)
+    ref = TruncatedSVD(n_components=5, algorithm="arpack").fit(X)
+    np.testing.assert_allclose(ours.singular_values_, ref.singular_values_, rtol=1e-3)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_,
+                               rtol=1e-2, atol=1e-4)
+    Z = ours.transform(X)
+    np.testing.assert_allclose(Z, ours.fit_transform(X), atol=1e-3)
+
+
+def test_randomized_svd_estimator_bad_n_components():
+    with pytest.raises(ValueError, match="n_components"):
+        rz.RandomizedSVD(n_components=5).fit(np.ones((3, 4)))
+
+
+@parametrize_with_checks([rz.RandomizedSVD(n_components=1, random_state=0),
+                          rz.IncrementalSVD(n_components=1)])
+def test_sklearn_contract(estimator, check):
+    check(estimator)
