@@ -1,0 +1,177 @@
+"""Tests for svdlab.image (chapter 5)."""
+
+import numpy as np
+import pytest
+from skimage import metrics
+
+from svdlab import image as im
+from svdlab.linalg import low_rank_approx
+
+RNG = np.random.default_rng(5)
+IMG = RNG.random((24, 20))
+RGB = RNG.random((24, 20, 3))
+
+
+def test_compress_matches_eckart_young_and_storage():
+    k = 5
+    np.testing.assert_allclose(im.compress(IMG, k, clip=False), low_rank_approx(IMG, k))
+    assert im.compress(RGB, k).shape == RGB.shape
+    assert im.storage_count(IMG.shape, k) == k * (24 + 20 + 1)
+    assert im.storage_count(RGB.shape, k, mode="stacked") == k * (24 + 60 + 1)
+    assert im.compression_ratio(IMG.shape, k) == pytest.approx(480 / 225)
+    stacked = im.compress(RGB, 24, mode="stacked", clip=False)
+    np.testing.assert_allclose(stacked, RGB, atol=1e-10)
+
+
+def test_metrics_match_skimage():
+    noisy = np.clip(IMG + 0.05 * RNG.standard_normal(IMG.shape), 0, 1)
+    assert im.mse(IMG, noisy) == pytest.approx(metrics.mean_squared_error(IMG, noisy))
+    assert im.psnr(IMG, noisy) == pytest.approx(
+        metrics.peak_signal_noise_ratio(IMG, noisy, data_range=1.0))
+    assert im.ssim(IMG, noisy) == pytest.approx(
+        metrics.structural_similarity(IMG, noisy, data_range=1.0))
+
+
+def test_curve_energy_and_ranks():
+    ks = [8, 1, 3]
+    c = im.compression_curve(IMG, ks)
+    for i, k in enumerate(ks):
+        assert c.mse[i] == pytest.approx(im.mse(IMG, im.compress(IMG, k)))
+        assert c.energy[i] == pytest.approx(im.energy_retained(IMG, k))
+    k = im.rank_for_energy(IMG, 0.95)
+    assert im.energy_retained(IMG, k) >= 0.95 > im.energy_retained(IMG, k - 1)
+    k = im.rank_for_psnr(IMG, 25.0)
+    assert im.psnr(IMG, im.compress(IMG, k, clip=False)) >= 25.0
+    assert im.psnr(IMG, im.compress(IMG, k - 1, clip=False)) < 25.0
+
+
+def test_codecs_respect_budget():
+    img = RNG.random((64, 64))
+    j = im.jpeg_at_bytes(img, 3000)
+    assert j.n_bytes <= 3000
+    for dt in ("float16", "uint8"):
+        s = im.svd_at_bytes(img, 3000, dtype=dt)
+        assert s.n_bytes <= 3000 and s.param >= 1
+    with pytest.raises(ValueError, match="n_bytes"):
+        im.svd_at_bytes(img, 10)
+
+
+def test_gavish_donoho_table_values():
+    # Gavish & Donoho (2014): lambda*(1) = 4/sqrt(3); omega(1) = 2.858 (their table / text);
+    # the cubic approximation 0.56b^3 - 0.95b^2 + 1.82b + 1.43 is within 0.01 of omega.
+    assert im.optimal_hard_threshold_coef(1.0) == pytest.approx(4 / np.sqrt(3))
+    assert im.optimal_hard_threshold_coef(1.0, sigma_known=False) == pytest.approx(2.858, abs=1e-3)
+    for b in np.linspace(0.05, 1.0, 20):
+        cubic = 0.56 * b**3 - 0.95 * b**2 + 1.82 * b + 1.43
+        assert im.optimal_hard_threshold_coef(b, sigma_known=False) == pytest.approx(cubic, abs=0.01)
+    # the MP median: half the eigenvalues of a large white Wishart matrix lie below it
+    Z = np.random.default_rng(0).standard_normal((2000, 1000))
+    ev = np.linalg.eigvalsh(Z.T @ Z / 2000)
+    assert np.median(ev) == pytest.approx(im.mp_median(0.5), rel=5e-3)
+
+
+def test_optimal_threshold_and_noise_estimate_on_low_rank():
+    rng = np.random.default_rng(1)
+    X = 3 * rng.standard_normal((300, 4)) @ rng.standard_normal((4, 200))
+    Y = X + rng.standard_normal(X.shape)
+    assert im.estimate_noise(Y) == pytest.approx(1.0, rel=0.05)
+    tau = im.optimal_hard_threshold(Y.shape, sigma=1.0)
+    assert np.linalg.matrix_rank(im.hard_threshold(Y, tau)) == 4
+    tau_u = im.optimal_hard_threshold(Y.shape, s=np.linalg.svd(Y, compute_uv=False))
+    assert tau_u == pytest.approx(tau, rel=0.05)
+    err_shr = np.linalg.norm(im.optimal_shrinkage(Y, 1.0) - X)
+    err_hard = np.linalg.norm(im.hard_threshold(Y, tau) - X)
+    assert err_shr <= err_hard
+
+
+def test_sure_matches_monte_carlo_risk():
+    rng = np.random.default_rng(2)
+    m, n, sigma = 30, 20, 1.0
+    X = 2 * rng.standard_normal((m, 3)) @ rng.standard_normal((3, n))
+    taus = np.array([2.0, 5.0, 8.0])
+    sure, true = [], []
+    for _ in range(300):
+        Y = X + sigma * rng.standard_normal((m, n))
+        sure.append(im.sure_svt(Y, sigma, taus).risk)
+        true.append([np.sum((im.soft_threshold(Y, t) - X) ** 2) for t in taus])
+    sure, true = np.mean(sure, axis=0), np.mean(true, axis=0)
+    np.testing.assert_allclose(sure, true, rtol=0.05)
+
+
+def test_seed_rules_and_thresholds():
+    s = np.array([4.0, 2.0, 1.0, 0.5])
+    assert im.universal_threshold(s) == pytest.approx(1.5 / 0.6745 * np.sqrt(2 * np.log(4)))
+    assert im.visushrink_threshold(s) == pytest.approx(np.std(s) * np.sqrt(2 * np.log(4)))
+    A = np.diag([3.0, 1.0])
+    np.testing.assert_allclose(im.soft_threshold(A, 0.5), np.diag([2.5, 0.5]))
+    np.testing.assert_allclose(im.hard_threshold(A, 2.0), np.diag([3.0, 0.0]))
+
+
+def test_noise_mad_on_image():
+    from svdlab.datasets import load_image
+
+    x = load_image("camera", as_gray=True)
+    y = x + 0.05 * np.random.default_rng(3).standard_normal(x.shape)
+    assert im.estimate_noise(y, method="mad") == pytest.approx(0.05, rel=0.1)
+
+
+def test_denoise_patches_beats_global_truncation():
+    from svdlab.datasets import load_image
+
+    x = load_image("camera", as_gray=True)[128:256, 128:256]
+    y = x + 0.1 * np.random.default_rng(4).standard_normal(x.shape)
+    d = im.denoise_patches(y, 0.1)
+    best_global = max(im.psnr(x, low_rank_approx(y, k)) for k in range(1, 40))
+    assert im.psnr(x, d) > best_global + 1.0
+    assert im.psnr(x, im.denoise_patches(y)) > im.psnr(x, y) + 5  # sigma estimated
+
+
+def test_svt_recovers_low_rank():
+    rng = np.random.default_rng(6)
+    n, r = 150, 3
+    A = rng.standard_normal((n, r)) @ rng.standard_normal((r, n))
+    mask = rng.random(A.shape) < 0.5
+    res = im.svt_complete(A, mask)
+    assert res.converged and res.rank == r
+    assert np.linalg.norm(res.X - A) / np.linalg.norm(A) < 1e-3
+    assert res.history[-1] <= 1e-4
+    s = im.soft_impute(A, mask, lam=1.0)
+    assert np.linalg.norm(s.X - A) / np.linalg.norm(A) < 0.1
+
+
+@pytest.mark.parametrize("bad, exc", [
+    (np.array([[np.nan, 1.0], [0.0, 1.0]]), ValueError),
+    (np.zeros((0, 3)), ValueError),
+    (np.zeros(5), ValueError),
+    (np.array([["a", "b"], ["c", "d"]]), TypeError),
+])
+def test_bad_images(bad, exc):
+    with pytest.raises(exc):
+        im.compress(bad, 1)
+    with pytest.raises(exc):
+        im.optimal_shrinkage(bad, 1.0)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        im.compress(IMG, 0)
+    with pytest.raises(TypeError):
+        im.compress(IMG, 2.5)
+    with pytest.raises(ValueError, match="mode"):
+        im.compress(RGB, 2, mode="bogus")
+    with pytest.raises(ValueError):
+        im.mse(IMG, IMG[:5])
+    with pytest.raises(ValueError, match="sigma"):
+        im.sure_svt(IMG, -1.0)
+    with pytest.raises(ValueError):
+        im.optimal_hard_threshold((10, 10))
+    with pytest.raises(ValueError, match="beta"):
+        im.mp_median(1.5)
+    with pytest.raises(TypeError, match="mask"):
+        im.svt_complete(IMG, np.ones(IMG.shape))
+    with pytest.raises(ValueError, match="mask"):
+        im.soft_impute(IMG, np.zeros(IMG.shape, bool), 1.0)
+    with pytest.raises(ValueError):
+        im.denoise_patches(IMG, 0.1, n_similar=1000, window=2)
+    with pytest.raises(ValueError, match="ks"):
+        im.compression_curve(IMG, [0, 3])
