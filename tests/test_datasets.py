@@ -172,3 +172,24 @@ def test_no_network_at_import():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_repository_data_url_follows_config():
+    """Committed data is downloadable from the repository named in _config.yml."""
+    import re
+    from pathlib import Path
+
+    from svdlab.datasets import _registry
+
+    config = (Path(__file__).parents[1] / "_config.yml").read_text(encoding="utf-8")
+    block = re.search(r"^repository:\n((?:[ \t]+.*\n)+)", config, re.M).group(1)
+    url = re.search(r"url:\s*(\S+)", block).group(1).strip("\"'").rstrip("/")
+    branch = re.search(r"branch:\s*(\S+)", block)
+    branch = branch.group(1).strip("\"'") if branch else "main"
+    expected = f"{url}/raw/{branch}/data/"
+    if "SVDLAB_DATA_URL" not in __import__("os").environ:
+        assert _registry.REPOSITORY_DATA_URL == expected
+    for ds in _registry.list_datasets():
+        if ds.source == "repository":
+            assert ds.url == _registry.REPOSITORY_DATA_URL + ds.filename
+            assert ds.sha256

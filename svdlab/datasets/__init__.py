@@ -5,7 +5,16 @@ Data flows one way: ``data/`` (or the user cache, or a verified download)
 registered, with licenses and citations.
 """
 
+from ._corpora import (
+    BrownCorpus,
+    Corpus,
+    load_analogy_questions,
+    load_brown,
+    load_sotu,
+    load_word_similarity,
+)
 from ._images import load_image
+from ._movielens import Ratings, load_movielens, make_ratings
 from ._registry import (
     REGISTRY,
     Dataset,
@@ -21,6 +30,12 @@ from ._registry import (
 )
 
 __all__ = [
+    "BrownCorpus",
+    "Corpus",
+    "load_brown",
+    "load_analogy_questions",
+    "load_sotu",
+    "load_word_similarity",
     "REGISTRY",
     "Dataset",
     "DatasetError",
@@ -30,6 +45,9 @@ __all__ = [
     "get_info",
     "list_datasets",
     "load_image",
+    "Ratings",
+    "load_movielens",
+    "make_ratings",
     "package_file",
     "register",
     "sha256",

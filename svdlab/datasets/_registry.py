@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = [
@@ -67,11 +67,24 @@ class Dataset:
 
 REGISTRY: dict[str, Dataset] = {}
 
+#: Where files committed in ``data/`` are downloaded from when svdlab is installed without a
+#: checkout (Colab, ``pip install git+...``). It must follow ``repository.url`` and
+#: ``repository.branch`` in ``_config.yml`` (a test checks it); ``$SVDLAB_DATA_URL`` overrides it
+#: for a fork or a mirror.
+REPOSITORY_DATA_URL = os.environ.get(
+    "SVDLAB_DATA_URL", "https://github.com/svd-course-book/svd-book/raw/main/data/")
+
 
 def register(dataset: Dataset) -> Dataset:
-    """Add ``dataset`` to the registry (replacing an entry of the same name)."""
+    """Add ``dataset`` to the registry (replacing an entry of the same name).
+
+    A ``"repository"`` dataset without a URL gets one in :data:`REPOSITORY_DATA_URL`, so an
+    installation without ``data/`` can still download the committed file (hash-checked).
+    """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a Dataset, got {type(dataset).__name__}")
+    if dataset.source == "repository" and dataset.url is None and dataset.filename:
+        dataset = replace(dataset, url=REPOSITORY_DATA_URL.rstrip("/") + "/" + dataset.filename)
     REGISTRY[dataset.name] = dataset
     return dataset
 
