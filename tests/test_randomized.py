@@ -257,3 +257,31 @@ def test_randomized_svd_estimator_bad_n_components():
                           rz.IncrementalSVD(n_components=1)])
 def test_sklearn_contract(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("log_cond", [0, 4, 8, 14])
+def test_tall_qr_is_orthonormal_at_any_conditioning(dtype, log_cond):
+    """CholeskyQR2 where it is safe, Householder otherwise: Q orthonormal, QR = X."""
+    from svdlab.randomized import _qr
+
+    rng = np.random.default_rng(log_cond)
+    m, n = 3000, 25
+    U, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    X = ((U * np.logspace(0, -log_cond, n)) @ V.T).astype(dtype)
+    Q, R = _qr(X)
+    eps = np.finfo(dtype).eps
+    assert Q.dtype == dtype and R.shape == (n, n)
+    assert np.abs(Q.T @ Q - np.eye(n)).max() < 100 * n * eps
+    assert np.linalg.norm(Q @ R - X) <= 100 * n * eps * np.linalg.norm(X)
+
+
+def test_two_block_finish_with_nested_subspaces():
+    """When the second block adds nothing new, the Rayleigh-Ritz step still works."""
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((300, 6)) @ rng.standard_normal((6, 200))
+    U, s, Vt, info = rz.randomized_svd(A, 6, n_iter=2, random_state=0, return_info=True)
+    assert info["n_iter"] >= 1
+    np.testing.assert_allclose(U * s @ Vt, A, atol=1e-9 * np.abs(A).max())
+    np.testing.assert_allclose(U.T @ U, np.eye(6), atol=1e-12)
