@@ -1,5 +1,7 @@
 """Tests for svdlab.image (chapter 5)."""
 
+import math
+
 import numpy as np
 import pytest
 from skimage import metrics
@@ -175,3 +177,29 @@ def test_bad_arguments():
         im.denoise_patches(IMG, 0.1, n_similar=1000, window=2)
     with pytest.raises(ValueError, match="ks"):
         im.compression_curve(IMG, [0, 3])
+
+
+@pytest.mark.parametrize("size,p,step", [(37, 5, 3), (64, 8, 4), (50, 7, 7), (20, 4, 2), (9, 9, 1)])
+def test_window_sums_match_direct_sums(size, p, step):
+    """The block-matching window sums equal plain sums, on and off the regular lattice."""
+    from svdlab.image import _grid, _window_sums
+
+    a = np.random.default_rng(size).random((size, 6))
+    starts = _grid(size, p, step)
+    expected = np.array([a[r: r + p].sum(axis=0) for r in starts])
+    np.testing.assert_allclose(_window_sums(a, p, starts, math.gcd(step, p)), expected)
+
+
+def test_group_svd_matches_batched_svd():
+    from svdlab.image import _group_svd
+
+    rng = np.random.default_rng(0)
+    for shape in [(5, 8, 16), (5, 16, 8)]:
+        X = rng.standard_normal(shape)
+        s, V = _group_svd(X)
+        s_ref = np.linalg.svd(X, compute_uv=False)
+        np.testing.assert_allclose(s, s_ref, rtol=1e-10)
+        # the projector onto the row space is basis-independent
+        _, _, Vt = np.linalg.svd(X, full_matrices=False)
+        np.testing.assert_allclose(V @ np.swapaxes(V, 1, 2),
+                                   np.swapaxes(Vt, 1, 2) @ Vt, atol=1e-10)
