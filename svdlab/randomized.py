@@ -197,8 +197,8 @@ def _finish_two_blocks(Q0, Q1, Z0, Z1, k):
     ``R = Q1 - Q0 M`` with ``M = Q0^T Q1``; its Gram matrix is ``I - M^T M``
     (no pass over the tall blocks), whose eigenvectors give the new directions
     and whose eigenvalues are the squared sines of the principal angles between
-    the two subspaces. Directions with a sine below ``1e-5`` are already in
-    ``span Q0`` and are dropped; the others are normalized, re-orthonormalized
+    the two subspaces. Directions whose squared sine is at the rounding level are
+    already in ``span Q0`` and are dropped; the others are normalized, re-orthonormalized
     once (CholeskyQR) and appended to ``Q0``. Their products with ``A`` follow
     from ``Z0`` and ``Z1`` by the same linear maps: a subspace twice as large at
     no extra pass over ``A``.
@@ -206,7 +206,9 @@ def _finish_two_blocks(Q0, Q1, Z0, Z1, k):
     M = Q0.T @ Q1
     lam, V = scipy.linalg.eigh(np.eye(M.shape[1], dtype=M.dtype) - M.T @ M,
                                check_finite=False)
-    keep = lam > 1e-10
+    # sines below the rounding level of I - M^T M are noise: amplified by 1/sin they would
+    # corrupt the basis (1e-10 in double precision, ~1e-3 in single)
+    keep = lam > max(1e-10, 1e4 * np.finfo(M.dtype).eps)
     if not np.any(keep):
         return _finish(Q0, *_qr(Z0), k)
     T = V[:, keep] / np.sqrt(lam[keep])          # R @ T has (nearly) orthonormal columns

@@ -123,6 +123,19 @@ def test_cooccurrence_bad_inputs():
         cooccurrence(DOCS, v, dtype=np.int64)
 
 
+def test_svd_embedding_single_precision_default():
+    """float32 (the default) agrees with the exact SVD to single precision."""
+    X = sp.random_array((60, 40), density=0.3, random_state=3, format="csr")
+    U, s, Vt = np.linalg.svd(X.toarray(), full_matrices=False)
+    e = SVDEmbedding(dim=5, eig_weight=0.5, n_iter=20, random_state=0).fit(X)
+    assert e.embedding_.dtype == np.float32
+    np.testing.assert_allclose(e.singular_values_, s[:5], rtol=1e-5)
+    ref = (U[:, :5] * s[:5] ** 0.5) @ (U[:, :5] * s[:5] ** 0.5).T
+    np.testing.assert_allclose(e.embedding_ @ e.embedding_.T, ref, atol=1e-4)
+    with pytest.raises(ValueError, match="dtype"):
+        SVDEmbedding(dim=2, dtype="float16").fit(X)
+
+
 def test_svd_embedding_matches_scipy_and_eig_weight():
     rng = np.random.default_rng(2)
     X = sp.random_array((60, 40), density=0.3, random_state=3, format="csr")
@@ -130,7 +143,7 @@ def test_svd_embedding_matches_scipy_and_eig_weight():
     for algorithm in ("randomized", "arpack"):
         for p in (0.0, 0.5, 1.0):
             e = SVDEmbedding(dim=5, eig_weight=p, algorithm=algorithm, n_iter=20,
-                             random_state=rng).fit(X)
+                             dtype="float64", random_state=rng).fit(X)
             np.testing.assert_allclose(e.singular_values_, s[:5], rtol=1e-6)
             # same subspace and scaling: W W^T = U_5 S^(2p) U_5^T
             ref = (U[:, :5] * s[:5] ** p) @ (U[:, :5] * s[:5] ** p).T

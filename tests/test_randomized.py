@@ -285,3 +285,17 @@ def test_two_block_finish_with_nested_subspaces():
     assert info["n_iter"] >= 1
     np.testing.assert_allclose(U * s @ Vt, A, atol=1e-9 * np.abs(A).max())
     np.testing.assert_allclose(U.T @ U, np.eye(6), atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_many_iterations_stay_accurate_in_both_precisions(dtype):
+    """Once the iterates have converged, the second block is the first one up to rounding;
+    the Ritz step must drop those directions, not amplify their noise (a float32 bug)."""
+    X = sp.random_array((60, 40), density=0.3, random_state=3, format="csr").astype(dtype)
+    s_true = np.linalg.svd(X.toarray().astype(np.float64), compute_uv=False)[:5]
+    eps = np.finfo(dtype).eps
+    for n_iter in (20, 40):
+        U, s, Vt = rz.randomized_svd(X, 5, n_iter=n_iter, random_state=0)
+        assert s.dtype == dtype
+        np.testing.assert_allclose(s, s_true, rtol=1e3 * eps)
+        np.testing.assert_allclose(U.T @ U, np.eye(5), atol=1e2 * eps)
