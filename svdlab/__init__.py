@@ -7,7 +7,12 @@ it follows. The modules follow the chapters:
 ========================  =====================================================
 module                    chapter
 ========================  =====================================================
-:mod:`svdlab.linalg`      1-3: the SVD, its geometry, the factorization family
+:mod:`svdlab.linalg`      1-4: the SVD, its geometry, the factorization family,
+                          power iteration, Jacobi, bidiagonalization
+:mod:`svdlab.randomized`  4: randomized, block Krylov, incremental, Dask SVD
+:mod:`svdlab.image`       5: compression, denoising, completion of images
+:mod:`svdlab.recsys`      6: recommender models, metrics, cross-validation
+:mod:`svdlab.text`        6-7: LSA, co-occurrence, PPMI, SVD word vectors
 :mod:`svdlab.plot`        all: the book's figure style (the only module that
                           imports matplotlib)
 :mod:`svdlab.datasets`    all: data registry, loaders and simulators

@@ -1,0 +1,545 @@
+"""The factorization family of svdlab.linalg (chapters 3-4) against NumPy, SciPy and exact values.
+
+LU, Householder QR, Cholesky, power iteration, one-sided Jacobi and Golub-Kahan
+bidiagonalization, each on random, ill-conditioned (cond 1e12) and edge-case
+inputs, plus the errors that bad input must raise.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.linalg import aslinearoperator
+
+from svdlab import linalg as L
+
+
+def _matrix(rng, m, n, kind):
+    """Test matrices of a few kinds; 'ill_conditioned' has cond = 1e12 exactly by design."""
+    r = min(m, n)
+    if kind == "random":
+        return rng.standard_normal((m, n))
+    if kind == "ill_conditioned":
+        U, _ = np.linalg.qr(rng.standard_normal((m, r)))
+        V, _ = np.linalg.qr(rng.standard_normal((n, r)))
+        return (U * np.logspace(0, -12, r)) @ V.T
+    if kind == "rank_deficient":
+        k = max(1, r // 2)
+        return rng.standard_normal((m, k)) @ rng.standard_normal((k, n))
+    if kind == "integer":
+        return rng.integers(-5, 6, size=(m, n))
+    raise ValueError(kind)
+
+
+def _spd(rng, n, cond=10.0):
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    A = (Q * np.logspace(0, -np.log10(cond), n)) @ Q.T
+    return (A + A.T) / 2
+
+
+def _graded(n, seed, span=8):
+    """D1 @ B @ D2 with scales 1 .. 10**-span in scrambled order on both sides."""
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((n, n))
+    d1 = rng.permutation(np.logspace(0, -span, n))
+    d2 = rng.permutation(np.logspace(0, -span, n))
+    return (d1[:, None] * B) * d2
+
+
+shapes = st.tuples(st.integers(1, 9), st.integers(1, 9))
+kinds = st.sampled_from(["random", "ill_conditioned", "rank_deficient", "integer"])
+EPS = np.finfo(np.float64).eps
+
+
+# ---------------------------------------------------------------------------
+# LU
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, kind=kinds, seed=st.integers(0, 2**16))
+def test_lu_structure_and_reconstruction(shape, kind, seed):
+    A = _matrix(np.random.default_rng(seed), *shape, kind)
+    m, n = shape
+    r = min(m, n)
+    with np.errstate(all="raise"):  # no division by zero, even for singular A
+        P, Lf, U = L.lu(A)
+    assert P.shape == (m, m) and Lf.shape == (m, r) and U.shape == (r, n)
+    np.testing.assert_array_equal(np.sort(P.sum(axis=0)), np.ones(m))
+    np.testing.assert_array_equal(P.T @ P, np.eye(m))
+    np.testing.assert_array_equal(np.diagonal(Lf), np.ones(r))
+    assert np.all(np.triu(Lf, 1) == 0) and np.all(np.tril(U, -1) == 0)
+    assert np.all(np.abs(Lf) <= 1.0), "partial pivoting keeps every multiplier <= 1"
+    scale = max(1.0, float(np.abs(A).max()))
+    np.testing.assert_allclose(P @ Lf @ U, A, atol=20 * max(m, n) * EPS * scale)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**16))
+def test_lu_matches_scipy(shape, seed):
+    # same pivot rule as LAPACK getrf (first maximum), so the same factors
+    A = _matrix(np.random.default_rng(seed), *shape, "random")
+    P, Lf, U = L.lu(A)
+    P0, L0, U0 = sla.lu(A)
+    np.testing.assert_array_equal(P, P0)
+    np.testing.assert_allclose(Lf, L0, atol=1e-10)
+    np.testing.assert_allclose(U, U0, atol=1e-12 * np.abs(A).max())
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (4, 2), (3, 7)])
+@pytest.mark.parametrize("seed", range(4))
+def test_lu_matches_scipy_cond_1e12(shape, seed):
+    A = _matrix(np.random.default_rng(seed), *shape, "ill_conditioned")
+    P, Lf, U = L.lu(A)
+    P0, L0, U0 = sla.lu(A)
+    np.testing.assert_array_equal(P, P0)
+    np.testing.assert_allclose(U, U0, atol=1e-13)  # absolute error ~ eps ||A||
+    # the last multipliers are divided by a pivot of size ~1e-12: only ~4 digits agree
+    np.testing.assert_allclose(Lf, L0, atol=1e-2)
+    np.testing.assert_allclose(P @ Lf @ U, A, atol=1e-14)
+
+
+@pytest.mark.parametrize("A", [
+    [[1.0, 2.0], [2.0, 4.0]],          # singular, exact zero pivot at the end
+    [[0.0, 1.0], [0.0, 2.0]],          # zero first column: skipped like getrf
+    [[0.0, 0.0, 0.0]] * 3,             # zero matrix
+    [[0.0, 1.0, 2.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0]],
+])
+def test_lu_singular_matches_scipy_without_dividing_by_zero(A):
+    A = np.array(A)
+    with np.errstate(all="raise"):
+        P, Lf, U = L.lu(A)
+    P0, L0, U0 = sla.lu(A)
+    np.testing.assert_allclose(P @ Lf @ U, A, atol=1e-15)
+    np.testing.assert_allclose(U, U0, atol=1e-15)
+    np.testing.assert_allclose(Lf, L0, atol=1e-15)
+    assert np.any(np.diagonal(U) == 0)
+
+
+def test_lu_edge_cases_and_dtypes():
+    P, Lf, U = L.lu([[5]])                      # 1x1 integer
+    assert P.dtype == Lf.dtype == U.dtype == np.float64
+    assert (P.item(), Lf.item(), U.item()) == (1.0, 1.0, 5.0)
+    P, Lf, U = L.lu(np.array([[1, 2], [3, 4]]))  # integers become float64
+    np.testing.assert_allclose(P @ Lf @ U, [[1, 2], [3, 4]])
+    A32 = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    P, Lf, U = L.lu(A32)
+    assert U.dtype == np.float32
+    np.testing.assert_allclose(P @ Lf @ U, A32, atol=1e-5)
+    f = L.lu_factor(np.arange(6.0).reshape(2, 3))
+    assert f.shape == (2, 3) and f.L.shape == (2, 2) and f.U.shape == (2, 3)
+
+
+def test_lu_solve_many_right_hand_sides():
+    rng = np.random.default_rng(1)
+    n = 40
+    A = rng.standard_normal((n, n))
+    f = L.lu_factor(A)
+    B = rng.standard_normal((n, 25))
+    X = L.lu_solve(f, B)
+    np.testing.assert_allclose(X, np.linalg.solve(A, B), atol=1e-10)
+    np.testing.assert_allclose(X, sla.lu_solve(sla.lu_factor(A), B), atol=1e-10)
+    for j in (0, 7, 24):  # column by column gives the same as all at once
+        np.testing.assert_allclose(L.lu_solve(f, B[:, j]), X[:, j], atol=1e-13)
+    assert L.lu_solve(f, B[:, 0]).shape == (n,)
+    # integer right-hand side, 1x1 system
+    np.testing.assert_allclose(L.lu_solve(L.lu_factor([[2.0]]), [3]), [1.5])
+
+
+def test_lu_solve_ill_conditioned_is_backward_stable():
+    rng = np.random.default_rng(2)
+    A = _matrix(rng, 30, 30, "ill_conditioned")
+    b = rng.standard_normal(30)
+    x = L.lu_solve(L.lu_factor(A), b)
+    # the residual is small relative to ||A|| ||x|| even though x itself is inaccurate
+    assert np.linalg.norm(A @ x - b) <= 1e3 * EPS * np.linalg.norm(A, 2) * np.linalg.norm(x)
+
+
+def test_lu_solve_errors():
+    f = L.lu_factor([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(np.linalg.LinAlgError, match=r"singular: U\[1, 1\] = 0"):
+        L.lu_solve(f, [1.0, 2.0])
+    with pytest.raises(ValueError, match="singular"):  # LinAlgError is a ValueError
+        L.lu_solve(L.lu_factor(np.zeros((3, 3))), np.ones(3))
+    good = L.lu_factor(np.eye(3))
+    with pytest.raises(ValueError, match="b must have 3 rows"):
+        L.lu_solve(good, np.ones(4))
+    with pytest.raises(ValueError, match="b must contain only finite"):
+        L.lu_solve(good, [1.0, np.nan, 0.0])
+    with pytest.raises(ValueError, match="b must be a 1-D or 2-D"):
+        L.lu_solve(good, np.ones((3, 1, 1)))
+    with pytest.raises(ValueError, match="square"):
+        L.lu_solve(L.lu_factor(np.ones((3, 2))), np.ones(3))
+    with pytest.raises(TypeError, match="factor must be the LUFactor"):
+        L.lu_solve(sla.lu_factor(np.eye(3)), np.ones(3))
+
+
+# ---------------------------------------------------------------------------
+# Householder QR
+# ---------------------------------------------------------------------------
+
+
+def _positive_diag(Q, R):
+    d = np.sign(np.diagonal(R)).copy()
+    d[d == 0] = 1
+    return Q[:, : len(d)] * d, R * d[:, None]
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, kind=kinds, seed=st.integers(0, 2**16),
+       mode=st.sampled_from(["reduced", "complete"]))
+def test_qr_structure(shape, kind, seed, mode):
+    A = _matrix(np.random.default_rng(seed), *shape, kind)
+    m, n = shape
+    Q, R = L.qr_householder(A, mode=mode)
+    q = m if mode == "complete" else min(m, n)
+    assert Q.shape == (m, q) and R.shape == (q, n)
+    # orthogonal to working precision whatever the conditioning (unlike Gram-Schmidt)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(q), atol=30 * EPS * max(m, n))
+    assert np.all(np.tril(R, -1) == 0)
+    assert np.all(np.diagonal(R) >= 0)
+    scale = max(1.0, float(np.abs(A).max()))
+    np.testing.assert_allclose(Q @ R, A, atol=30 * max(m, n) * EPS * scale)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, kind=st.sampled_from(["random", "ill_conditioned"]),
+       seed=st.integers(0, 2**16))
+def test_qr_matches_numpy_up_to_column_signs(shape, kind, seed):
+    A = _matrix(np.random.default_rng(seed), *shape, kind)
+    Q, R = L.qr_householder(A)
+    Q0, R0 = _positive_diag(*np.linalg.qr(A))
+    r = min(shape)
+    # with diag(R) > 0 the factorization is unique; the first columns are well determined
+    np.testing.assert_allclose(R, R0, atol=1e-12 * max(1.0, np.abs(A).max()))
+    k = 1 if kind == "ill_conditioned" else r  # later columns of Q depend on tiny pivots
+    np.testing.assert_allclose(Q[:, :k], Q0[:, :k], atol=1e-8)
+
+
+def test_qr_edge_cases():
+    Q, R = L.qr_householder([[-3]])
+    assert Q.item() == -1.0 and R.item() == 3.0
+    Q, R = L.qr_householder(np.zeros((4, 2)), mode="complete")
+    np.testing.assert_allclose(Q, np.eye(4))
+    assert np.all(R == 0)
+    Q, R = L.qr_householder(np.arange(6).reshape(1, 6))  # a single row
+    assert Q.shape == (1, 1) and R.shape == (1, 6)
+    np.testing.assert_allclose(Q @ R, np.arange(6).reshape(1, 6))
+    A32 = np.random.default_rng(3).standard_normal((6, 3)).astype(np.float32)
+    Q, R = L.qr_householder(A32)
+    assert Q.dtype == R.dtype == np.float32
+    np.testing.assert_allclose(Q.T @ Q, np.eye(3), atol=1e-6)
+
+
+def test_qr_bad_input():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        L.qr_householder(np.eye(2), mode="full")
+    with pytest.raises(ValueError, match="A must be a 2-D array"):
+        L.qr_householder(np.ones(3))
+    with pytest.raises(TypeError, match="dense array"):
+        L.qr_householder(sp.eye(3, format="csr"))
+
+
+# ---------------------------------------------------------------------------
+# Cholesky
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, cond", [(1, 1.0), (5, 10.0), (30, 1e3), (30, 1e12)])
+def test_cholesky_matches_numpy(n, cond):
+    A = _spd(np.random.default_rng(n), n, cond)
+    Lc = L.cholesky(A)
+    assert np.all(np.triu(Lc, 1) == 0) and np.all(np.diagonal(Lc) > 0)
+    np.testing.assert_allclose(Lc @ Lc.T, A, atol=10 * n * EPS)
+    np.testing.assert_allclose(Lc, np.linalg.cholesky(A), atol=1e-9)
+
+
+def test_cholesky_integer_and_float32():
+    np.testing.assert_allclose(L.cholesky([[4, 2], [2, 5]]), [[2, 0], [1, 2]])
+    A = _spd(np.random.default_rng(0), 6).astype(np.float32)
+    Lc = L.cholesky(A)
+    assert Lc.dtype == np.float32
+    np.testing.assert_allclose(Lc @ Lc.T, A, atol=1e-5)
+
+
+@pytest.mark.parametrize("A, order", [
+    ([[0.0]], 1),
+    ([[-1.0, 0.0], [0.0, 1.0]], 1),
+    ([[1.0, 2.0], [2.0, 1.0]], 2),
+    (np.diag([1.0, 1.0, -1.0]), 3),
+    ([[1.0, 1.0], [1.0, 1.0]], 2),          # positive semidefinite is not enough
+    (np.zeros((3, 3)), 1),
+])
+def test_cholesky_names_the_failing_minor(A, order):
+    with pytest.raises(ValueError, match=f"leading principal minor of order {order} "):
+        L.cholesky(A)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 8), seed=st.integers(0, 2**16), data=st.data())
+def test_cholesky_fails_exactly_when_numpy_does(n, seed, data):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    signs = np.array(data.draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n)))
+    lam = signs * rng.uniform(0.1, 10.0, n)  # eigenvalues well away from zero
+    A = (Q * lam) @ Q.T
+    A = (A + A.T) / 2
+    try:
+        np.linalg.cholesky(A)
+        numpy_ok = True
+    except np.linalg.LinAlgError:
+        numpy_ok = False
+    assert numpy_ok == bool(np.all(lam > 0))
+    if numpy_ok:
+        np.testing.assert_allclose(L.cholesky(A), np.linalg.cholesky(A), atol=1e-10)
+    else:
+        with pytest.raises(ValueError, match="positive definite"):
+            L.cholesky(A)
+
+
+def test_cholesky_bad_input():
+    with pytest.raises(ValueError, match="A must be square"):
+        L.cholesky(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"A must be symmetric, but A\[0, 1\]"):
+        L.cholesky([[2.0, 1.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match="finite"):
+        L.cholesky([[1.0, np.nan], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match="2-D"):
+        L.cholesky(np.ones((2, 2, 2)))
+    with pytest.raises(TypeError, match="dense array"):
+        L.cholesky(sp.eye(3, format="csr"))
+    # rounding-level asymmetry, as from B @ B.T, is accepted
+    B = np.random.default_rng(4).standard_normal((5, 5))
+    A = B @ B.T + np.eye(5)
+    A[0, 1] *= 1 + 4 * EPS
+    L.cholesky(A)
+
+
+# ---------------------------------------------------------------------------
+# Power iteration
+# ---------------------------------------------------------------------------
+
+
+def _decaying(m, n, s, seed):
+    g = np.random.default_rng(seed)
+    U, _ = np.linalg.qr(g.standard_normal((m, len(s))))
+    V, _ = np.linalg.qr(g.standard_normal((n, len(s))))
+    return (U * s) @ V.T
+
+
+def test_power_iteration_matches_svd():
+    s_true = 0.7 ** np.arange(12)
+    A = _decaying(40, 25, s_true, seed=0)
+    U, s, Vt, n_iter = L.power_iteration(A, 4, random_state=0, return_n_iter=True)
+    np.testing.assert_allclose(s, s_true[:4], rtol=1e-9)
+    U0, s0, Vt0 = L.svd(A)
+    # same sign convention as svd, so the vectors agree entrywise
+    np.testing.assert_allclose(U, U0[:, :4], atol=1e-7)
+    np.testing.assert_allclose(Vt, Vt0[:4], atol=1e-7)
+    np.testing.assert_allclose(L.reconstruct(U, s, Vt), L.low_rank_approx(A, 4), atol=1e-8)
+    assert n_iter.dtype.kind == "i" and np.all(n_iter > 1)
+
+
+def test_power_iteration_rate_depends_on_the_gap():
+    fast = np.diag([1.0, 0.3, 0.1])
+    slow = np.diag([1.0, 0.95, 0.1])
+    *_, n_fast = L.power_iteration(fast, random_state=1, return_n_iter=True)
+    *_, n_slow = L.power_iteration(slow, random_state=1, return_n_iter=True)
+    assert n_slow[0] > 5 * n_fast[0]
+
+
+def test_power_iteration_warns_when_max_iter_is_reached():
+    A = np.diag([1.0, 0.999, 0.5])
+    with pytest.warns(L.ConvergenceWarning, match="did not converge"):
+        _, s, _, n_iter = L.power_iteration(A, max_iter=20, random_state=0,
+                                            return_n_iter=True)
+    assert n_iter[0] == 20
+    assert 0.999 <= s[0] <= 1.0
+
+
+def test_power_iteration_sparse_and_linear_operator():
+    S = sp.random(60, 30, density=0.2, format="csr", random_state=2)
+    dense = L.power_iteration(S.toarray(), 3, random_state=3)
+    for M in (S, aslinearoperator(S)):
+        U, s, Vt = L.power_iteration(M, 3, random_state=3)
+        np.testing.assert_allclose(s, dense[1], rtol=1e-9)
+        np.testing.assert_allclose(s, np.linalg.svd(S.toarray(), compute_uv=False)[:3],
+                                   rtol=1e-6)
+
+
+def test_power_iteration_reproducible_and_float32():
+    A = _decaying(20, 10, 0.5 ** np.arange(10), seed=4)
+    a = L.power_iteration(A, 2, random_state=5)
+    b = L.power_iteration(A, 2, random_state=np.random.default_rng(5))
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    U, s, Vt = L.power_iteration(A.astype(np.float32), 2, random_state=5)
+    assert U.dtype == s.dtype == Vt.dtype == np.float32
+    np.testing.assert_allclose(s, [1.0, 0.5], rtol=1e-5)
+
+
+def test_power_iteration_zero_and_rank_deficient():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        U, s, Vt = L.power_iteration(np.zeros((5, 3)), 3, random_state=0)
+        np.testing.assert_array_equal(s, 0)
+        np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-12)
+        A = np.outer([1.0, 2.0, 3.0, 4.0], [1.0, -1.0, 2.0])  # rank one
+        U, s, Vt = L.power_iteration(A, 3, random_state=0)
+    assert s[0] == pytest.approx(np.linalg.norm(A, 2))
+    assert np.all(s[1:] < 1e-6 * s[0])
+    np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-8)
+
+
+def test_power_iteration_bad_input():
+    A = np.eye(3)
+    with pytest.raises(ValueError, match="k must be an integer in 1..3"):
+        L.power_iteration(A, 4)
+    with pytest.raises(ValueError, match="tol must be in"):
+        L.power_iteration(A, tol=0.0)
+    with pytest.raises(ValueError, match="max_iter must be an integer in 1"):
+        L.power_iteration(A, max_iter=0)
+    with pytest.raises(TypeError, match="random_state"):
+        L.power_iteration(A, random_state="seed")
+    with pytest.raises(ValueError, match="finite"):
+        L.power_iteration(np.array([[1.0, np.inf]]))
+    with pytest.raises(ValueError, match="2-D"):
+        L.power_iteration(np.ones(3))
+
+
+# ---------------------------------------------------------------------------
+# One-sided Jacobi and the exact reference
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(shape=shapes, kind=kinds, seed=st.integers(0, 2**16))
+def test_jacobi_svd_matches_lapack(shape, kind, seed):
+    A = _matrix(np.random.default_rng(seed), *shape, kind)
+    r = min(shape)
+    U, s, Vt = L.jacobi_svd(A)
+    assert U.shape == (shape[0], r) and s.shape == (r,) and Vt.shape == (r, shape[1])
+    scale = max(1.0, float(np.abs(A).max()))
+    tol = 50 * max(shape) * EPS * scale
+    np.testing.assert_allclose(s, np.linalg.svd(A, compute_uv=False), atol=tol)
+    assert np.all(np.diff(s) <= 0)
+    np.testing.assert_allclose(L.reconstruct(U, s, Vt), A, atol=tol)
+    np.testing.assert_allclose(U.T @ U, np.eye(r), atol=100 * r * EPS)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(r), atol=100 * r * EPS)
+    idx = np.argmax(np.abs(U), axis=0)
+    assert np.all(U[idx, np.arange(r)] > 0)  # sign convention of svd()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_jacobi_svd_high_relative_accuracy_on_graded_matrices(seed):
+    A = _graded(6, seed)
+    ref = L.reference_singular_values(A)
+    assert ref[0] / ref[-1] > 1e12  # the small values are far below eps * s_1
+    U, s, Vt = L.jacobi_svd(A)
+    err_jacobi = np.abs(s - ref) / ref
+    err_lapack = np.abs(np.linalg.svd(A, compute_uv=False) - ref) / ref
+    assert err_jacobi.max() < 1e-13, err_jacobi
+    # bidiagonalization guarantees only |error| <~ eps * s_1: the smallest values lose digits
+    assert err_lapack.max() > 100 * err_jacobi.max(), (err_lapack, err_jacobi)
+
+
+def test_reference_singular_values_exact_cases():
+    np.testing.assert_allclose(L.reference_singular_values([[3, 0], [4, 5]]) ** 2, [45, 5],
+                               rtol=4 * EPS)
+    # a scrambled diagonal: the singular values are the |entries|, down to 1e-120
+    d = np.array([1.0, 3e-5, 2e-40, 7e-120])
+    A = np.zeros((5, 4))
+    A[[2, 0, 4, 1], [3, 1, 0, 2]] = d * [1, -1, 1, -1]
+    np.testing.assert_allclose(L.reference_singular_values(A), d, rtol=4 * EPS)
+    np.testing.assert_allclose(L.jacobi_svd(A)[1], d, rtol=4 * EPS)
+    np.testing.assert_array_equal(L.reference_singular_values(np.zeros((2, 3))), [0, 0])
+    np.testing.assert_allclose(L.reference_singular_values([[1.0, 2.0], [2.0, 4.0]]), [5, 0])
+    B = np.random.default_rng(5).standard_normal((4, 7))  # wide, well conditioned
+    np.testing.assert_allclose(L.reference_singular_values(B),
+                               np.linalg.svd(B, compute_uv=False), rtol=1e-14)
+    with pytest.raises(ValueError, match="small"):
+        L.reference_singular_values(np.ones((20, 13)))
+
+
+def test_jacobi_svd_edge_cases():
+    U, s, Vt = L.jacobi_svd([[-2]])
+    assert (U.item(), s.item(), Vt.item()) == (1.0, 2.0, -1.0)
+    A = np.zeros((4, 3))
+    A[:, 1] = [1.0, 2.0, 2.0, 0.0]  # zero columns: U is completed to orthonormal
+    U, s, Vt = L.jacobi_svd(A)
+    np.testing.assert_allclose(s, [3.0, 0.0, 0.0])
+    np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-14)
+    np.testing.assert_allclose(L.reconstruct(U, s, Vt), A, atol=1e-14)
+    U, s, Vt, sweeps = L.jacobi_svd(np.eye(5), return_n_sweeps=True)
+    assert sweeps == 1  # already orthogonal: one sweep finds nothing to rotate
+    A32 = np.random.default_rng(6).standard_normal((7, 5)).astype(np.float32)
+    U, s, Vt = L.jacobi_svd(A32)
+    assert s.dtype == np.float32
+    np.testing.assert_allclose(s, np.linalg.svd(A32.astype(np.float64), compute_uv=False),
+                               rtol=1e-5)
+
+
+def test_jacobi_svd_warns_and_rejects_bad_input():
+    A = np.random.default_rng(7).standard_normal((20, 10))
+    with pytest.warns(L.ConvergenceWarning, match="max_sweeps=1"):
+        L.jacobi_svd(A, max_sweeps=1)
+    with pytest.raises(ValueError, match="tol must be in"):
+        L.jacobi_svd(A, tol=-1.0)
+    with pytest.raises(ValueError, match="max_sweeps must be an integer in 1"):
+        L.jacobi_svd(A, max_sweeps=0)
+    with pytest.raises(ValueError, match="finite"):
+        L.jacobi_svd([[np.nan]])
+    with pytest.raises(TypeError, match="dense array"):
+        L.jacobi_svd(sp.eye(3, format="csr"))
+
+
+# ---------------------------------------------------------------------------
+# Golub-Kahan bidiagonalization
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, kind=kinds, seed=st.integers(0, 2**16))
+def test_bidiagonalization(shape, kind, seed):
+    A = _matrix(np.random.default_rng(seed), *shape, kind)
+    m, n = shape
+    r = min(m, n)
+    U, B, Vt = L.golub_kahan_bidiag(A)
+    assert U.shape == (m, r) and B.shape == (r, r) and Vt.shape == (r, n)
+    assert np.all(np.triu(B, 2) == 0) and np.all(np.tril(B, -1) == 0), "upper bidiagonal"
+    assert np.all(B >= 0)
+    np.testing.assert_allclose(U.T @ U, np.eye(r), atol=30 * EPS * max(m, n))
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(r), atol=30 * EPS * max(m, n))
+    scale = max(1.0, float(np.abs(A).max()))
+    np.testing.assert_allclose(U @ B @ Vt, A, atol=50 * max(m, n) * EPS * scale)
+    np.testing.assert_allclose(np.linalg.svd(B, compute_uv=False),
+                               np.linalg.svd(A, compute_uv=False),
+                               atol=50 * max(m, n) * EPS * scale)
+
+
+def test_bidiagonalization_first_right_vector_is_e1():
+    # the reflections from the right never touch column 0, so V e_1 = e_1 and then
+    # B^T B is the tridiagonal Lanczos matrix of A^T A started from e_1
+    A = np.random.default_rng(8).standard_normal((9, 6))
+    U, B, Vt = L.golub_kahan_bidiag(A)
+    np.testing.assert_allclose(Vt[:, 0], np.eye(6)[0], atol=1e-15)
+    T = Vt @ A.T @ A @ Vt.T
+    np.testing.assert_allclose(T, B.T @ B, atol=1e-12)
+    assert np.all(np.abs(np.triu(B.T @ B, 2)) < 1e-12)
+
+
+def test_bidiagonalization_edge_cases_and_bad_input():
+    U, B, Vt = L.golub_kahan_bidiag([[-4]])
+    assert B.item() == 4.0 and U.item() * Vt.item() == -1.0
+    U, B, Vt = L.golub_kahan_bidiag(np.zeros((3, 5)))
+    assert np.all(B == 0) and U.shape == (3, 3) and Vt.shape == (3, 5)
+    U, B, Vt = L.golub_kahan_bidiag(np.array([[1, 2, 2]]))  # 1x3 integer
+    np.testing.assert_allclose(B, [[3.0]])
+    with pytest.raises(ValueError, match="2-D"):
+        L.golub_kahan_bidiag(np.ones(4))
+    with pytest.raises(ValueError, match="not be empty"):
+        L.golub_kahan_bidiag(np.ones((0, 3)))
