@@ -1,0 +1,145 @@
+"""Tests for svdlab.recsys on simulated ratings (no network, no MovieLens needed)."""
+
+import numpy as np
+import pytest
+
+from svdlab import recsys as rs
+from svdlab.datasets import make_ratings
+
+MODELS = [rs.GlobalMean(), rs.Baseline(), rs.ImputedSVD(n_factors=5),
+          rs.FunkSVD(n_factors=5, n_epochs=10), rs.ALS(n_factors=5),
+          rs.SoftImpute(shrinkage=5.0, max_rank=8, n_iter=5)]
+
+
+@pytest.fixture(scope="module")
+def data():
+    r = make_ratings(150, 120, rank=4, density=0.15, random_state=0)
+    return r.X, r.y
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)
+def test_fit_predict_contract(model, data):
+    X, y = data
+    m = model.fit(X, y)
+    p = m.predict(X)
+    assert p.shape == y.shape and np.all(np.isfinite(p))
+    assert p.min() >= y.min() and p.max() <= y.max()
+    # unknown users and items fall back, never crash
+    q = m.predict([[10_000, 0], [0, 10_000], [10_000, 10_000]])
+    assert np.all(np.isfinite(q))
+    assert q[2] == pytest.approx(np.clip(m.global_mean_, y.min(), y.max()))
+
+
+def test_raw_ids_are_mapped(data):
+    X, y = data
+    shifted = X * 7 + 1000
+    a = rs.ALS(n_factors=3).fit(X, y).predict(X)
+    b = rs.ALS(n_factors=3).fit(shifted, y).predict(shifted)
+    np.testing.assert_allclose(a, b)
+
+
+def test_factor_models_beat_baselines(data):
+    X, y = data
+    folds = rs.kfold_split(X, y, 3, random_state=0)
+    score = {type(m).__name__: rs.cross_validate(m, X, y, folds=folds)["rmse"].mean()
+             for m in [rs.GlobalMean(), rs.Baseline(), rs.FunkSVD(n_factors=4)]}
+    assert score["Baseline"] < score["GlobalMean"]
+    assert score["FunkSVD"] < score["Baseline"]
+
+
+def test_baseline_matches_least_squares():
+    # with no regularization and complete data, biases reproduce an additive matrix exactly
+    bu, bi = np.array([0.5, -0.5, 0.0]), np.array([1.0, -1.0])
+    u, i = np.meshgrid(range(3), range(2), indexing="ij")
+    X = np.column_stack([u.ravel(), i.ravel()])
+    y = 3 + bu[X[:, 0]] + bi[X[:, 1]]
+    m = rs.Baseline(reg_user=0, reg_item=0, n_iter=50).fit(X, y)
+    np.testing.assert_allclose(m.predict(X), y, atol=1e-8)
+
+
+def test_als_solves_its_normal_equations(data):
+    X, y = data
+    m = rs.ALS(n_factors=3, reg=0.1, n_iter=3).fit(X, y)
+    # the last half-step: items are exact minimizers given users
+    j = 0
+    rows = np.flatnonzero(X[:, 1] == m.items_[j])
+    uu = np.searchsorted(m.users_, X[rows, 0])
+    F = np.hstack([m.user_factors_[uu], np.ones((rows.size, 1))])
+    t = y[rows] - m.global_mean_ - m.user_bias_[uu]
+    sol = np.linalg.solve(F.T @ F + 0.1 * rows.size * np.eye(4), F.T @ t)
+    np.testing.assert_allclose(np.r_[m.item_factors_[j], m.item_bias_[j]], sol, atol=1e-8)
+
+
+def test_imputed_svd_full_rank_reproduces_residual():
+    r = make_ratings(30, 20, density=0.5, random_state=2)
+    k = min(np.unique(r.user).size, np.unique(r.item).size)
+    m = rs.ImputedSVD(n_factors=k, reg=0.0).fit(r.X, r.y)
+    np.testing.assert_allclose(m.predict(r.X), r.y, atol=1e-6)
+
+
+def test_softimpute_rank_bounded_and_shrinks(data):
+    X, y = data
+    a = rs.SoftImpute(shrinkage=1.0, max_rank=10, n_iter=5).fit(X, y)
+    b = rs.SoftImpute(shrinkage=50.0, max_rank=10, n_iter=5).fit(X, y)
+    assert a.rank_ <= 10 and b.rank_ <= a.rank_
+
+
+def test_metrics_against_sklearn():
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, ndcg_score
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(1, 6, 50).astype(float), rng.uniform(1, 5, 50)
+    assert rs.rmse(a, b) == pytest.approx(np.sqrt(mean_squared_error(a, b)))
+    assert rs.mae(a, b) == pytest.approx(mean_absolute_error(a, b))
+    X = np.column_stack([np.zeros(50, int), np.arange(50)])
+    assert rs.ndcg_at_k(X, a, b, k=10) == pytest.approx(ndcg_score([a], [b], k=10))
+
+
+def test_precision_recall_by_hand():
+    X = np.array([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1]])
+    yt = np.array([5, 1, 4, 2, 5])
+    yp = np.array([4.0, 4.5, 1.0, 3.0, 2.0])
+    # user 0 top-2: items 1 (irrelevant), 0 (relevant) -> 1/2; user 1 top-2: both, 1 relevant
+    assert rs.precision_at_k(X, yt, yp, k=2) == pytest.approx(0.5)
+    assert rs.recall_at_k(X, yt, yp, k=1) == pytest.approx(0.0)
+    assert rs.thresholded_accuracy(yt, yp) == pytest.approx(2 / 5)
+
+
+def test_kfold_partition(data):
+    X, y = data
+    folds = rs.kfold_split(X, y, 4, random_state=1)
+    tests = np.concatenate([te for _, te in folds])
+    np.testing.assert_array_equal(np.sort(tests), np.arange(y.size))
+    for tr, te in folds:
+        assert np.intersect1d(tr, te).size == 0
+
+
+def test_explain_factors(data):
+    X, y = data
+    m = rs.ALS(n_factors=2).fit(X, y)
+    ends = rs.explain_factors(m, {int(j): f"movie {j}" for j in m.items_}, n=3)
+    assert len(ends) == 2 and ends[0][0][0].startswith("movie")
+    with pytest.raises(ValueError):
+        rs.explain_factors(rs.Baseline())
+
+
+@pytest.mark.parametrize("X, y, match", [
+    ([[0, 0], [1, 1]], [np.nan, 3.0], "y"),
+    ([[0, 0], [-1, 1]], [3.0, 3.0], "non-negative"),
+    (np.zeros((0, 2), int), np.zeros(0), "X"),
+    ([[0, 0, 0]], [3.0], "2 columns"),
+    ([[0, 0], [1, 1]], [3.0], "same length"),
+    ([[0.5, 0]], [3.0], "integer"),
+    ([["a", "b"]], [3.0], "X"),
+])
+def test_bad_input(X, y, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        rs.ALS().fit(X, y)
+
+
+@pytest.mark.parametrize("model", [rs.ALS(n_factors=0), rs.ALS(reg=-1), rs.FunkSVD(lr=0),
+                                   rs.ImputedSVD(n_factors=10_000),
+                                   rs.SoftImpute(max_rank=0)])
+def test_bad_hyperparameters(model, data):
+    X, y = data
+    with pytest.raises(ValueError):
+        model.fit(X, y)
