@@ -66,6 +66,7 @@ test: lint unit notebooks strict-book browser
 	@echo "make test: all checks passed"
 
 bench: $(VENV)/.test-installed
+	@$(PY) -m pip install -q -e ".[bench]" || echo "scikit-surprise did not install: benchmarks/recsys.py runs without it"
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 # The classroom build: the same site and notebooks with every exercise solution removed

@@ -1,7 +1,13 @@
 """5-fold MovieLens 100K: svdlab.recsys models against Surprise (when installed).
 
-Run: ``.venv/bin/python benchmarks/recsys.py [--folds 5] [--skip-slow]``. Same folds for
-every model; prints mean RMSE, MAE, precision@10 and fit seconds per fold.
+Run: ``.venv/bin/python benchmarks/recsys.py [--folds 5] [--skip-slow]`` (``make bench``
+installs Surprise, the ``bench`` extra). Same folds for every model; prints mean RMSE, MAE,
+precision@10 and fit seconds per fold, then checks the two goals of chapter 6: the best
+svdlab model at RMSE <= 0.905, and a model at RMSE <= 0.92 fitting no slower than
+Surprise's default SVD. Measured on 2 cores with ``OMP_NUM_THREADS=1`` (one BLAS thread;
+small batched solves only lose to thread start-up): BayesianMF 0.8933 in 3.2 s/fold,
+SVDpp 0.9049 in 1.2 s, ALS k=5 0.9181 in 0.18 s; Surprise SVD 0.9368 in 0.85 s,
+tuned SVD 0.9118 in 2.8 s, SVD++ 0.9191 in 11.2 s.
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ def main():
     folds = rs.kfold_split(X, y, 5, random_state=0)[: args.folds]
     models = [("GlobalMean", rs.GlobalMean()), ("Baseline", rs.Baseline()),
               ("ImputedSVD (k=10)", rs.ImputedSVD()), ("ALS (k=5)", rs.ALS(n_factors=5)),
-              ("ALS (defaults)", rs.ALS()), ("FunkSVD (defaults)", rs.FunkSVD())]
+              ("ALS (defaults)", rs.ALS()), ("FunkSVD (defaults)", rs.FunkSVD()),
+              ("SVDpp (defaults)", rs.SVDpp()), ("BayesianMF (defaults)", rs.BayesianMF())]
     if not args.skip_slow:
         models.append(("SoftImpute (defaults)", rs.SoftImpute()))
     rows = []
@@ -75,6 +82,18 @@ def main():
     for name, r in rows:
         print(f"| {name} | {r['rmse'].mean():.4f} | {r['mae'].mean():.4f} | "
               f"{r['precision_at_k'].mean():.4f} | {r['fit_time'].mean():.2f} |")
+    # the issue's two goals, checked on the rows just measured
+    ours = {n: r for n, r in rows if not n.startswith("Surprise")}
+    best = min(ours, key=lambda n: ours[n]["rmse"].mean())
+    print(f"\nbest svdlab model: {best}, RMSE {ours[best]['rmse'].mean():.4f} "
+          f"(goal <= 0.905: {'met' if ours[best]['rmse'].mean() <= 0.905 else 'NOT met'})")
+    ref = dict(rows).get("Surprise SVD (defaults)")
+    if ref is not None:
+        budget = ref["fit_time"].mean()
+        fast = [n for n in ours if ours[n]["rmse"].mean() <= 0.92
+                and ours[n]["fit_time"].mean() <= budget]
+        print(f"models with RMSE <= 0.92 fitting within Surprise SVD's {budget:.2f} s/fold: "
+              f"{', '.join(fast) if fast else 'none'}")
 
 
 if __name__ == "__main__":
