@@ -222,6 +222,12 @@ class FunkSVD(_Recommender):
     \|q_i\|^2 + b_u^2 + b_i^2)$. Each step updates a batch of ``batch_size`` ratings
     at once (duplicates summed), the learning rate decays by ``decay`` per epoch.
 
+    SGD's step size depends on the units of the ratings: a learning rate tuned for 1-5
+    stars diverges on a 0-100 scale. The ratings are therefore divided by their standard
+    deviation for the descent (``lr``, ``reg`` and ``init_std`` are in those units) and the
+    fitted parameters scaled back. A descent that still diverges raises an error naming
+    ``lr`` instead of returning garbage.
+
     References
     ----------
     Y. Koren, R. Bell and C. Volinsky, "Matrix factorization techniques for recommender
@@ -259,27 +265,35 @@ class FunkSVD(_Recommender):
         B = check_int(self.batch_size, "batch_size", min_value=1)
         decay = check_scalar(self.decay, "decay", low=0.0, high=1.0, include_low=False)
         rng = check_random_state(self.random_state)
-        P = rng.normal(0, self.init_std, (m, k))
-        Q = rng.normal(0, self.init_std, (n, k))
-        bu, bi = np.zeros(m), np.zeros(n)
+        init_std = check_scalar(self.init_std, "init_std", low=0.0)
         mu = self.global_mean_
+        scale = float(np.std(y)) or 1.0
+        z = (y - mu) / scale                     # descend on standardized ratings
+        P = rng.normal(0, init_std, (m, k))
+        Q = rng.normal(0, init_std, (n, k))
+        bu, bi = np.zeros(m), np.zeros(n)
         self.train_rmse_ = []
         for _ in range(epochs):
             order = rng.permutation(y.size)
             for start in range(0, y.size, B):
                 b = order[start:start + B]
-                ub, ib, rb = u[b], i[b], y[b]
+                ub, ib, rb = u[b], i[b], z[b]
                 pu, qi = P[ub], Q[ib]
-                e = rb - (mu + bu[ub] + bi[ib] + np.einsum("nk,nk->n", pu, qi))
+                e = rb - (bu[ub] + bi[ib] + np.einsum("nk,nk->n", pu, qi))
                 bu += lr * np.bincount(ub, e - reg * bu[ub], m)
                 bi += lr * np.bincount(ib, e - reg * bi[ib], n)
                 np.add.at(P, ub, lr * (e[:, None] * qi - reg * pu))
                 np.add.at(Q, ib, lr * (e[:, None] * pu - reg * qi))
             lr *= decay
-            pred = mu + bu[u] + bi[i] + np.einsum("nk,nk->n", P[u], Q[i])
-            self.train_rmse_.append(float(np.sqrt(np.mean((y - pred) ** 2))))
-        self.user_factors_, self.item_factors_ = P, Q
-        self.user_bias_, self.item_bias_ = bu, bi
+            pred = bu[u] + bi[i] + np.einsum("nk,nk->n", P[u], Q[i])
+            self.train_rmse_.append(float(scale * np.sqrt(np.mean((z - pred) ** 2))))
+            if not np.isfinite(self.train_rmse_[-1]):
+                raise FloatingPointError(
+                    f"FunkSVD diverged (training error not finite after {len(self.train_rmse_)}"
+                    f" epochs): lower lr (now {self.lr}) or batch_size ({B})")
+        root = np.sqrt(scale)
+        self.user_factors_, self.item_factors_ = P * root, Q * root
+        self.user_bias_, self.item_bias_ = bu * scale, bi * scale
         return self
 
 

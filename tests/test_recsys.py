@@ -253,3 +253,17 @@ def test_factor_models_beat_baseline_when_there_is_structure():
                        rs.BayesianMF(n_factors=4, n_samples=30)]}
     for name in ("ALS", "SVDpp", "BayesianMF"):
         assert score[name] < score["Baseline"] - 0.03, score
+
+
+def test_funk_svd_does_not_depend_on_the_rating_units(data):
+    # SGD runs on standardized ratings: stars x 20 gives predictions x 20
+    X, y = data
+    a = rs.FunkSVD(n_factors=3, n_epochs=3).fit(X, y).predict(X)
+    b = rs.FunkSVD(n_factors=3, n_epochs=3).fit(X, 20 * y).predict(X)
+    np.testing.assert_allclose(b, 20 * a, rtol=1e-9)
+
+
+def test_funk_svd_divergence_is_an_error(data):
+    X, y = data
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="lr"):
+        rs.FunkSVD(lr=50.0, n_epochs=30).fit(X, y)
