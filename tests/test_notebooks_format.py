@@ -43,6 +43,9 @@ def test_chapter_structure(path):
     assert len(exercises) >= 5, f"{len(exercises)} exercises, want >= 5"
     assert len(solutions) >= len(exercises), "every exercise has a solution"
     assert len(re.findall(r"```\{solution-end\}", md)) == len(solutions)
+    # sphinx-exercise rejects nested gated solutions: starts and ends must alternate
+    gates = re.findall(r"```\{solution-(start|end)\}", md)
+    assert gates == ["start", "end"] * (len(gates) // 2), "solution-start/end must alternate"
     checks = re.findall(r"^\s*(?:assert |np\.testing\.assert_)", code, re.M)
     assert len(checks) >= 10, f"{len(checks)} checks, want >= 5 claims + 5 solutions"
     assert "{cite}" in md, "a chapter cites its sources"
@@ -54,3 +57,11 @@ def test_toc_lists_exactly_the_notebooks():
     listed = set(re.findall(r"file:\s*(notebooks/\S+)", toc))
     present = {f"notebooks/{p.stem}" for p in NOTEBOOKS}
     assert listed == present
+
+
+def test_bibliography_keys_are_unique():
+    # sphinxcontrib-bibtex warns (and the strict build fails) on a key defined twice
+    files = [ROOT / "book" / "references.bib", *sorted((ROOT / "book" / "bib").glob("*.bib"))]
+    keys = [k for f in files for k in re.findall(r"^@\w+\{([^,\s]+),", f.read_text(), re.M)]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    assert not dupes, f"bibliography keys defined twice: {dupes}"
