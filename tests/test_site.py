@@ -102,6 +102,9 @@ def test_chapter_page(page, stem):
     # no error output cells (tracebacks) in the rendered page
     assert page.locator("article .output.traceback, article .output.error").count() == 0
     assert not re.search(r"Traceback \(most recent call last\)", text)
+    # nor warnings: a chapter's output is what the reader should see, not library noise
+    stderr = page.locator("article .output.stderr").all_inner_texts()
+    assert not [t for t in stderr if "Warning" in t], stderr
     # the Colab launch button points at this notebook in the repository
     hrefs = page.eval_on_selector_all("a[href*='colab.research.google.com']",
                                       "els => els.map(e => e.href)")
