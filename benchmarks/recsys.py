@@ -5,9 +5,9 @@ installs Surprise, the ``bench`` extra). Same folds for every model; prints mean
 precision@10 and fit seconds per fold, then checks the two goals of chapter 6: the best
 svdlab model at RMSE <= 0.905, and a model at RMSE <= 0.92 fitting no slower than
 Surprise's default SVD. Measured on 2 cores with ``OMP_NUM_THREADS=1`` (one BLAS thread;
-small batched solves only lose to thread start-up): BayesianMF 0.8933 in 3.2 s/fold,
-SVDpp 0.9049 in 1.2 s, ALS k=5 0.9181 in 0.18 s; Surprise SVD 0.9368 in 0.85 s,
-tuned SVD 0.9118 in 2.8 s, SVD++ 0.9191 in 11.2 s.
+small batched solves only lose to thread start-up): BayesianMF 0.8933 in 2.9 s/fold,
+SVDpp 0.9049 in 1.1 s, ALS k=5 0.9181 in 0.15 s; Surprise SVD 0.9368 in 0.87 s,
+tuned SVD 0.9118 in 2.3 s, SVD++ 0.9191 in 10.7 s.
 """
 
 from __future__ import annotations
