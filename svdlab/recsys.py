@@ -96,6 +96,11 @@ class _Recommender(RegressorMixin, BaseEstimator):
         bi = np.where(ii >= 0, self.item_bias_[ii], 0.0)
         return self.global_mean_ + bu + bi
 
+    def _store(self, P, Q):
+        """Split ``[factors, bias]`` rows into the fitted attributes."""
+        self.user_factors_, self.user_bias_ = P[:, :-1], P[:, -1]
+        self.item_factors_, self.item_bias_ = Q[:, :-1], Q[:, -1]
+
     def _clip(self, p):
         return np.clip(p, *self.rating_range_)
 
@@ -340,6 +345,11 @@ class _Pattern:
         return sparse.csr_matrix((t, (self.i, self.u)), shape=(self.n, self.m))
 
 
+def _start(rng, rows, k):
+    """Initial ``[factors, bias]`` rows: small Gaussian factors, zero bias."""
+    return np.hstack([rng.normal(0, 0.1, (rows, k)), np.zeros((rows, 1))])
+
+
 def _with_ones(F):
     """``[F, 1]``: the fixed side's factors plus the constant feature that carries the bias."""
     return np.hstack([F, np.ones((F.shape[0], 1))])
@@ -383,16 +393,14 @@ class ALS(_Recommender):
         rng = check_random_state(self.random_state)
         mu = self.global_mean_
         pat = _Pattern(u, i, m, n)
-        P = np.hstack([rng.normal(0, 0.1, (m, k)), np.zeros((m, 1))])   # [p_u, b_u]
-        Q = np.hstack([rng.normal(0, 0.1, (n, k)), np.zeros((n, 1))])   # [q_i, b_i]
+        P, Q = _start(rng, m, k), _start(rng, n, k)   # rows [p_u, b_u] and [q_i, b_i]
         for _ in range(n_iter):
             # users: features [q_i, 1], target r - mu - b_i; then items likewise
             P = _als_half(pat.Mu, _with_ones(Q[:, :k]), pat.by_user(y - mu - Q[i, k]),
                           lam, pat.nu)
             Q = _als_half(pat.Mi, _with_ones(P[:, :k]), pat.by_item(y - mu - P[u, k]),
                           lam, pat.ni)
-        self.user_factors_, self.user_bias_ = P[:, :k], P[:, k]
-        self.item_factors_, self.item_bias_ = Q[:, :k], Q[:, k]
+        self._store(P, Q)
         return self
 
 
@@ -532,8 +540,7 @@ class SVDpp(_Recommender):
         # N: row u holds |N(u)|^{-1/2} on the items u rated, so Z = N @ Y
         N = sparse.diags(1.0 / np.sqrt(np.maximum(pat.nu, 1))) @ pat.Mu
         Nt = N.T.tocsr()
-        P = np.hstack([rng.normal(0, 0.1, (m, k)), np.zeros((m, 1))])   # [p_u, b_u]
-        Q = np.hstack([rng.normal(0, 0.1, (n, k)), np.zeros((n, 1))])   # [q_i, b_i]
+        P, Q = _start(rng, m, k), _start(rng, n, k)   # rows [p_u, b_u] and [q_i, b_i]
         Y = np.zeros((n, k))
 
         def apply(D, Qk):            # the linear map Y -> (q_i^T (N Y)_u) over ratings
@@ -568,8 +575,7 @@ class SVDpp(_Recommender):
             self.objective_.append(float(e @ e + penalty + lam_y * np.sum(Y ** 2)))
             self.train_rmse_.append(float(np.sqrt(np.mean(e ** 2))))
         self.implicit_factors_ = Y
-        self.user_factors_, self.user_bias_ = P[:, :k] + N @ Y, P[:, k]
-        self.item_factors_, self.item_bias_ = Q[:, :k], Q[:, k]
+        self._store(P + np.hstack([N @ Y, np.zeros((m, 1))]), Q)
         return self
 
 
@@ -691,8 +697,7 @@ class BayesianMF(_Recommender):
         rng = check_random_state(self.random_state)
         mu, d = self.global_mean_, k + 1
         pat = _Pattern(u, i, m, n)
-        P = np.hstack([rng.normal(0, 0.1, (m, k)), np.zeros((m, 1))])   # [p_u, b_u]
-        Q = np.hstack([rng.normal(0, 0.1, (n, k)), np.zeros((n, 1))])   # [q_i, b_i]
+        P, Q = _start(rng, m, k), _start(rng, n, k)   # rows [p_u, b_u] and [q_i, b_i]
         Ps = np.empty((n_samples, m, d), np.float32)
         Qs = np.empty((n_samples, n, d), np.float32)
         alphas, self.train_rmse_ = [], []
@@ -713,8 +718,7 @@ class BayesianMF(_Recommender):
         self.user_samples_, self.item_samples_ = Ps, Qs
         self.noise_precision_ = np.array(alphas)
         Pm, Qm = Ps.mean(0, dtype=np.float64), Qs.mean(0, dtype=np.float64)
-        self.user_factors_, self.user_bias_ = Pm[:, :k], Pm[:, k]
-        self.item_factors_, self.item_bias_ = Qm[:, :k], Qm[:, k]
+        self._store(Pm, Qm)
         return self
 
     def predict_draws(self, X):
