@@ -26,33 +26,44 @@ def _src(cell) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
+def _answer_cells() -> list[dict]:
+    return [{"cell_type": "markdown", "metadata": {}, "source": "*Your solution:*\n"},
+            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+             "source": "# your code here\n"}]
+
+
 def strip_solutions(nb: dict) -> tuple[dict, int]:
-    """Remove gated solutions from a notebook dict; return it and the number removed."""
+    """Remove gated solutions from a notebook dict; return it and the number removed.
+
+    A markdown cell may hold several markers (a solution's end, the next exercise and
+    the next solution's start), so each cell is scanned until no marker is left.
+    """
     out, inside, removed = [], False, 0
     for cell in nb["cells"]:
-        text = _src(cell)
-        if not inside:
-            m = START.search(text) if cell["cell_type"] == "markdown" else None
-            if m is None:
+        if cell["cell_type"] != "markdown":
+            if not inside:
                 out.append(cell)
-                continue
-            before = text[: m.start()].rstrip()
-            if before:
-                out.append({**cell, "source": before + "\n"})
-            inside, removed = True, removed + 1
-            text = text[m.end():]
-        # inside a solution: look for its end in markdown cells
-        if cell["cell_type"] == "markdown":
-            m = END.search(text)
-            if m is not None:
+            continue
+        text = _src(cell)
+        while True:
+            if not inside:
+                m = START.search(text)
+                if m is None:
+                    if text.strip():
+                        out.append({**cell, "source": text})
+                    break
+                before = text[: m.start()].rstrip()
+                if before:
+                    out.append({**cell, "source": before + "\n"})
+                inside, removed = True, removed + 1
+                text = text[m.end():]
+            else:
+                m = END.search(text)
+                if m is None:
+                    break                      # the whole cell is part of the solution
                 inside = False
-                out.append({"cell_type": "markdown", "metadata": {},
-                            "source": "*Your solution:*\n"})
-                out.append({"cell_type": "code", "execution_count": None, "metadata": {},
-                            "outputs": [], "source": "# your code here\n"})
-                after = text[m.end():].lstrip("\n")
-                if after.strip():
-                    out.append({**cell, "source": after})
+                out.extend(_answer_cells())
+                text = text[m.end():].lstrip("\n")
     if inside:
         raise ValueError("a solution-start has no matching solution-end")
     for i, cell in enumerate(out):  # fresh, unique cell ids
