@@ -329,20 +329,31 @@ class _Pattern:
     """The observed (user, item) pattern as sparse matrices, shared by the ALS-type models.
 
     ``Mu`` (users x items) and ``Mi`` (items x users) are 0/1 incidences; ``by_user(t)`` and
-    ``by_item(t)`` put per-rating values ``t`` on the same pattern.
+    ``by_item(t)`` put per-rating values ``t`` on the same pattern. The CSR structure of
+    both orientations is computed once; each call only permutes ``t`` into it (the models
+    call them every sweep, SVD++ at every conjugate-gradient step).
     """
 
     def __init__(self, u, i, m, n):
         self.u, self.i, self.m, self.n = u, i, m, n
-        self.Mu = sparse.csr_matrix((np.ones(u.size), (u, i)), shape=(m, n))
-        self.Mi = self.Mu.T.tocsr()
         self.nu, self.ni = np.bincount(u, minlength=m), np.bincount(i, minlength=n)
+        self._by_u = self._layout(u, i, self.nu)
+        self._by_i = self._layout(i, u, self.ni)
+        self.Mu = self.by_user(np.ones(u.size))
+        self.Mi = self.by_item(np.ones(u.size))
+
+    @staticmethod
+    def _layout(rows, cols, counts):
+        order = np.lexsort((cols, rows))
+        return order, cols[order], np.concatenate([[0], np.cumsum(counts)])
 
     def by_user(self, t):
-        return sparse.csr_matrix((t, (self.u, self.i)), shape=(self.m, self.n))
+        order, indices, indptr = self._by_u
+        return sparse.csr_matrix((t[order], indices, indptr), shape=(self.m, self.n))
 
     def by_item(self, t):
-        return sparse.csr_matrix((t, (self.i, self.u)), shape=(self.n, self.m))
+        order, indices, indptr = self._by_i
+        return sparse.csr_matrix((t[order], indices, indptr), shape=(self.n, self.m))
 
 
 def _start(rng, rows, k):
