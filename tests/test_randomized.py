@@ -299,3 +299,81 @@ def test_many_iterations_stay_accurate_in_both_precisions(dtype):
         assert s.dtype == dtype
         np.testing.assert_allclose(s, s_true, rtol=1e3 * eps)
         np.testing.assert_allclose(U.T @ U, np.eye(5), atol=1e2 * eps)
+
+
+# ------------------------------------------------------------------ short-side scheme
+def _two_sided_only(monkeypatch):
+    """Make randomized_svd hand every problem to the two-sided iteration at once."""
+    monkeypatch.setattr(rz, "_short_side_iteration",
+                        lambda op, V, k, ell, cap, adaptive: (None, V, None, 0))
+
+
+def _operands():
+    rng = np.random.default_rng(11)
+    yield "tall dense", decaying(300, 120, decay=1.0, seed=11)
+    yield "wide dense", decaying(90, 250, decay=0.5, seed=12)
+    yield "flat noise", rng.standard_normal((200, 150))
+    yield "wide sparse", sp.random(150, 400, density=0.05, random_state=13, format="csr")
+    yield "operator", aslinearoperator(decaying(220, 100, decay=0.3, seed=14))
+
+
+@pytest.mark.parametrize("name, A", list(_operands()), ids=[n for n, _ in _operands()])
+@pytest.mark.parametrize("n_iter", ["auto", 0, 2])
+def test_short_side_scheme_is_as_accurate_as_two_sided(monkeypatch, name, A, n_iter):
+    dense = A.toarray() if sp.issparse(A) else (A @ np.eye(A.shape[1]) if name == "operator"
+                                                 else A)
+    k = 8
+    s_all = np.linalg.svd(dense, compute_uv=False)
+    U, s, Vt, info = rz.randomized_svd(A, k, n_iter=n_iter, random_state=1, return_info=True)
+    assert info["scheme"] == "short side"
+    assert_valid_svd(U, s, Vt, k, dense.shape)
+    np.testing.assert_allclose(U.T @ U, np.eye(k), atol=1e-13)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(k), atol=1e-13)
+    # Ritz values of A restricted to the returned row space: never above the true ones
+    assert np.all(s <= s_all[:k] * (1 + 1e-12))
+    # the answer is exactly A V V^T for its own V (U U^T A when the iteration ran on A^T)
+    exact = U @ (U.T @ dense) if dense.shape[0] < dense.shape[1] else dense @ Vt.T @ Vt
+    np.testing.assert_allclose((U * s) @ Vt, exact, atol=1e-12 * s_all[0])
+    err = spectral_error(dense, U, s, Vt)
+    _two_sided_only(monkeypatch)
+    U2, s2, Vt2, info2 = rz.randomized_svd(A, k, n_iter=n_iter, random_state=1,
+                                           return_info=True)
+    assert info2["scheme"] == "both sides" and info2["n_iter"] == info["n_iter"]
+    assert err <= spectral_error(dense, U2, s2, Vt2) * (1 + 1e-3) + 1e-12 * s_all[0]
+
+
+@pytest.mark.parametrize("n, dtype, scheme", [
+    (120, np.float64, "short side"),   # 14 decades overall, ~2 within a block of 20
+    (40, np.float64, "both sides"),    # ~7 decades within a block: the Gram matrix would fail
+    (120, np.float32, "both sides"),   # 2 decades are too many for a float32 Gram matrix
+])
+def test_graded_spectra_choose_the_safe_scheme(n, dtype, scheme):
+    """Singular values over 14 decades: the scheme depends on the spread within one block."""
+    rng = np.random.default_rng(15)
+    m, k = 250, 10
+    U0, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    V0, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    sigma = np.logspace(0, -14, n)
+    A = ((U0 * sigma) @ V0.T).astype(dtype)
+    U, s, Vt, info = rz.randomized_svd(A, k, random_state=0, return_info=True)
+    assert info["scheme"] == scheme
+    eps = np.finfo(dtype).eps
+    err = spectral_error(A.astype(np.float64), U.astype(np.float64), s.astype(np.float64),
+                         Vt.astype(np.float64))
+    assert err <= 1.01 * sigma[k] + 100 * eps * sigma[0]
+    np.testing.assert_allclose(s, sigma[:k], rtol=1e-2 if dtype == np.float32 else 1e-6)
+
+
+def test_gram_factor_refuses_an_ill_conditioned_block():
+    from svdlab.randomized import _gram_factor
+
+    rng = np.random.default_rng(16)
+    V = np.linalg.qr(rng.standard_normal((50, 4)))[0]
+    for log_cond, ok in [(2, True), (3.5, True), (4.5, False), (10, False)]:
+        Y = np.linalg.qr(rng.standard_normal((80, 4)))[0] * np.logspace(0, -log_cond, 4)
+        # V^T (A^T Y) = Y^T Y for the A = Y V^T that maps V to Y
+        R, kappa = _gram_factor(V, V @ (Y.T @ Y), 2.0**13)
+        assert (R is not None) == ok
+        if ok:
+            np.testing.assert_allclose(R.T @ R, Y.T @ Y, rtol=1e-10, atol=1e-14)
+            assert kappa == pytest.approx(10**log_cond, rel=1e-6)
