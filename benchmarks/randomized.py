@@ -20,7 +20,6 @@ power-law row and column counts, like a ratings matrix.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,6 +28,7 @@ from sklearn.utils.extmath import randomized_svd as sk_randomized_svd
 from threadpoolctl import threadpool_limits
 
 from svdlab.randomized import randomized_svd
+from svdlab.timing import best_time
 
 K = 20
 
@@ -112,11 +112,8 @@ def run(args):
         print(f"{'method':<26}{'time [s]':>10}{'error / sigma_(k+1)':>22}")
         rows = {}
         for mname, fn in methods():
-            best = np.inf
-            for _ in range(args.repeat):
-                t0 = time.perf_counter()
-                U, s, Vt = fn(A)
-                best = min(best, time.perf_counter() - t0)
+            best, (U, s, Vt) = best_time(lambda fn=fn, A=A: fn(A), args.repeat,
+                                         return_result=True)
             err = spectral_norm_of_residual(A, U, s, Vt) / sigma_next
             rows[mname] = (best, err)
             print(f"{mname:<26}{best:>10.3f}{err:>22.4f}")

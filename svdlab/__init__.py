@@ -20,6 +20,7 @@ module                    chapter
 :mod:`svdlab.compress`    8: low-rank factorization of dense and conv layers
 :mod:`svdlab.nn_numpy`    8: a small NumPy network library to train and factor
 :mod:`svdlab.minilm`      8: all-MiniLM-L6-v2 forward pass in NumPy
+:mod:`svdlab.timing`      3-4 and benchmarks: best-of-n wall-clock timing
 ========================  =====================================================
 
 Submodules are imported lazily, so ``import svdlab`` is cheap and never touches
@@ -44,6 +45,7 @@ _SUBMODULES = (
     "randomized",
     "recsys",
     "text",
+    "timing",
 )
 
 __all__ = ["__version__", *_SUBMODULES]
