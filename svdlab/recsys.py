@@ -71,7 +71,7 @@ class _Recommender(RegressorMixin, BaseEstimator):
         self.rating_range_ = (float(y.min()), float(y.max()))
         self.global_mean_ = float(y.mean())
         self.n_features_in_ = 2
-        return u, i, y
+        return u, i, y, len(self.users_), len(self.items_)
 
     def _lookup(self, X):
         check_is_fitted(self, "users_")
@@ -129,9 +129,8 @@ class GlobalMean(_Recommender):
     """
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
-        self.user_bias_ = np.zeros(len(self.users_))
-        self.item_bias_ = np.zeros(len(self.items_))
+        _, _, _, m, n = self._index(X, y)
+        self.user_bias_, self.item_bias_ = np.zeros(m), np.zeros(n)
         return self
 
     def predict(self, X):
@@ -162,9 +161,9 @@ class Baseline(_Recommender):
         self.n_iter = n_iter
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
+        u, i, y, m, n = self._index(X, y)
         self.user_bias_, self.item_bias_ = self._biases(
-            u, i, y, len(self.users_), len(self.items_),
+            u, i, y, m, n,
             check_scalar(self.reg_user, "reg_user", low=0.0),
             check_scalar(self.reg_item, "reg_item", low=0.0),
             check_int(self.n_iter, "n_iter", min_value=1))
@@ -203,8 +202,7 @@ class ImputedSVD(_Recommender):
         self.reg = reg
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
-        m, n = len(self.users_), len(self.items_)
+        u, i, y, m, n = self._index(X, y)
         k = check_rank(self.n_factors, (m, n), "n_factors")
         reg = check_scalar(self.reg, "reg", low=0.0)
         self.user_bias_, self.item_bias_ = self._biases(u, i, y, m, n, reg, reg)
@@ -261,8 +259,7 @@ class FunkSVD(_Recommender):
         self.random_state = random_state
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
-        m, n = len(self.users_), len(self.items_)
+        u, i, y, m, n = self._index(X, y)
         k = check_int(self.n_factors, "n_factors", min_value=1)
         epochs = check_int(self.n_epochs, "n_epochs", min_value=1)
         lr = check_scalar(self.lr, "lr", low=0.0, include_low=False)
@@ -396,8 +393,7 @@ class ALS(_Recommender):
         self.random_state = random_state
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
-        m, n = len(self.users_), len(self.items_)
+        u, i, y, m, n = self._index(X, y)
         k = check_int(self.n_factors, "n_factors", min_value=1)
         lam = check_scalar(self.reg, "reg", low=0.0, include_low=False)
         n_iter = check_int(self.n_iter, "n_iter", min_value=1)
@@ -444,8 +440,7 @@ class SoftImpute(_Recommender):
         self.reg_bias = reg_bias
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
-        m, n = len(self.users_), len(self.items_)
+        u, i, y, m, n = self._index(X, y)
         lam = check_scalar(self.shrinkage, "shrinkage", low=0.0)
         r = check_rank(self.max_rank, (m, n), "max_rank")
         n_iter = check_int(self.n_iter, "n_iter", min_value=1)
@@ -538,8 +533,7 @@ class SVDpp(_Recommender):
         self.random_state = random_state
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
-        m, n = len(self.users_), len(self.items_)
+        u, i, y, m, n = self._index(X, y)
         k = check_int(self.n_factors, "n_factors", min_value=1)
         lam = check_scalar(self.reg, "reg", low=0.0, include_low=False)
         lam_y = check_scalar(self.reg_implicit, "reg_implicit", low=0.0, include_low=False)
@@ -697,8 +691,7 @@ class BayesianMF(_Recommender):
         self.random_state = random_state
 
     def fit(self, X, y):
-        u, i, y = self._index(X, y)
-        m, n = len(self.users_), len(self.items_)
+        u, i, y, m, n = self._index(X, y)
         k = check_int(self.n_factors, "n_factors", min_value=1)
         n_samples = check_int(self.n_samples, "n_samples", min_value=1)
         burn_in = check_int(self.burn_in, "burn_in", min_value=0)
