@@ -4,7 +4,7 @@ Goal (after Denton et al. 2014, who report 2x with < 1 % loss): on the trained M
 >= 2x fewer parameters and >= 1.5x faster inference with <= 1 % accuracy loss.
 
 The network is a 64 -> 1024 -> 1024 -> 10 ReLU MLP trained on scikit-learn's digits
-(70/30 stratified split) with svdlab.nn_numpy. Its 1024 x 1024 hidden layer, 93 % of
+(70/30 stratified split) with svdlab.nn. Its 1024 x 1024 hidden layer, 93 % of
 the parameters, is replaced by two layers W1 (1024 x r) and W2 (r x 1024) from the
 truncated SVD, then optionally fine-tuned for 2 epochs. Inference is timed in float32
 on a batch of 5400 images (the test set 10 times), median of 15 runs, all models in
@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from svdlab.nn_numpy import make_mlp
+from svdlab.nn import make_mlp
 
 RANKS = (32, 64, 128, 200, 256)
 REPEATS = 15

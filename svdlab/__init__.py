@@ -18,9 +18,10 @@ module                    chapter
 :mod:`svdlab.datasets`    all: data registry, loaders and simulators
 :mod:`svdlab.latent`      8: latent-space analysis, interpolation, probabilistic PCA
 :mod:`svdlab.compress`    8: low-rank factorization of dense and conv layers
-:mod:`svdlab.nn_numpy`    8: a small NumPy network library to train and factor
-:mod:`svdlab.minilm`      8: all-MiniLM-L6-v2 forward pass in NumPy
+:mod:`svdlab.nn`          8, 10, 11: NumPy networks (``nn.layers``) and the
+                          all-MiniLM-L6-v2 encoder (``nn.minilm``)
 :mod:`svdlab.timing`      3-4 and benchmarks: best-of-n wall-clock timing
+:mod:`svdlab.results`     12 and benchmarks: benchmark tables stored as JSON
 ========================  =====================================================
 
 Submodules are imported lazily, so ``import svdlab`` is cheap and never touches
@@ -39,11 +40,11 @@ _SUBMODULES = (
     "image",
     "latent",
     "linalg",
-    "minilm",
-    "nn_numpy",
+    "nn",
     "plot",
     "randomized",
     "recsys",
+    "results",
     "text",
     "timing",
 )

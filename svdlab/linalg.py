@@ -18,10 +18,11 @@ Conventions (see the notation page of the book):
   ``U`` of shape ``(m, r)``, ``s`` of shape ``(r,)``, ``Vt`` of shape ``(r, n)``,
   ``r = min(m, n)``, and ``s[0] >= s[1] >= ... >= 0``.
 * Singular vectors are unique only up to a simultaneous sign flip of
-  ``U[:, i]`` and ``Vt[i, :]``. :func:`svd` fixes the sign so that, in each
-  column of ``U``, the entry of largest absolute value is positive (the rule of
-  scikit-learn's ``svd_flip``). Results are then reproducible across LAPACK
-  builds, which matters when a notebook prints or plots singular vectors.
+  ``U[:, i]`` and ``Vt[i, :]``. Every function of the package that returns
+  singular vectors fixes the sign with :func:`sign_flip`: in each *row* of
+  ``Vt``, the entry of largest absolute value is positive (scikit-learn's rule
+  for ``PCA`` and ``TruncatedSVD`` since 1.5). Results are then reproducible
+  across LAPACK builds and agree with scikit-learn's components.
 """
 
 from __future__ import annotations
@@ -84,41 +85,66 @@ __all__ = [
 
 
 def sign_flip(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fix the sign ambiguity of singular vector pairs.
+    """Fix the sign ambiguity of singular vector pairs: the package's one convention.
 
     For each ``i < min(U.shape[1], Vt.shape[0])`` the pair ``(U[:, i], Vt[i, :])``
-    is negated when the entry of largest absolute value of ``U[:, i]`` is
-    negative. The product ``U @ diag(s) @ Vt`` does not change. Extra columns
-    of ``U`` (or rows of ``Vt``) of a full SVD, which have no partner, follow
-    the same rule on their own.
+    is negated when the entry of largest absolute value of the *row* ``Vt[i, :]``
+    is negative (the first such entry on a tie). This is scikit-learn's rule since
+    version 1.5 (``svd_flip(u, v, u_based_decision=False)``), used by its
+    ``PCA`` and ``TruncatedSVD``, so components computed by svdlab and by
+    scikit-learn agree entry by entry. The product ``U @ diag(s) @ Vt`` does not
+    change. Extra columns of ``U`` (or rows of ``Vt``) of a full SVD, which have
+    no partner, follow the same rule on their own (largest entry positive).
+
+    Parameters
+    ----------
+    U : ndarray, shape (m, p)
+        Left singular vectors as columns.
+    Vt : ndarray, shape (q, n)
+        Right singular vectors as rows.
+
+    Returns
+    -------
+    U, Vt : ndarray
+        Copies with the signs fixed.
+
+    Notes
+    -----
+    Defined in chapter 1 (section 1.2, uniqueness up to signs); the notation page
+    states the convention. Why the right vectors: for data ``X`` with samples in
+    rows, ``Vt`` holds the principal axes (``components_``), which do not depend
+    on how many samples there are, while ``U`` does.
 
     Examples
     --------
-    >>> U = np.array([[-0.6, 0.8], [-0.8, -0.6]])
-    >>> Vt = np.eye(2)
+    >>> U = np.array([[0.6, 0.8], [0.8, -0.6]])
+    >>> Vt = np.array([[-1.0, 0.0], [0.0, 1.0]])
     >>> Uf, Vtf = sign_flip(U, Vt)
-    >>> Uf
-    array([[ 0.6,  0.8],
-           [ 0.8, -0.6]])
     >>> Vtf
-    array([[-1., -0.],
+    array([[ 1., -0.],
            [ 0.,  1.]])
+    >>> Uf
+    array([[-0.6,  0.8],
+           [-0.8, -0.6]])
     """
     U = np.array(U, copy=True)
     Vt = np.array(Vt, copy=True)
+    if U.ndim != 2 or Vt.ndim != 2:
+        raise ValueError(f"U and Vt must be 2-D arrays, got shapes {U.shape} and {Vt.shape}")
     r = min(U.shape[1], Vt.shape[0])
-    if U.shape[0] == 0 or U.shape[1] == 0:
-        return U, Vt
-    idx = np.argmax(np.abs(U), axis=0)
-    signs = np.sign(U[idx, np.arange(U.shape[1])])
-    signs[signs == 0] = 1.0
-    U *= signs
-    Vt[:r] *= signs[:r, None]
-    if Vt.shape[0] > r:  # rows of a full Vt with no partner column in U
-        idx = np.argmax(np.abs(Vt[r:]), axis=1)
-        s2 = np.sign(Vt[r:][np.arange(Vt.shape[0] - r), idx])
+    if Vt.shape[0] and Vt.shape[1]:
+        idx = np.argmax(np.abs(Vt), axis=1)
+        signs = np.sign(Vt[np.arange(Vt.shape[0]), idx])
+        signs[signs == 0] = 1.0
+        Vt *= signs[:, None].astype(Vt.dtype)
+        if U.shape[0]:
+            U[:, :r] *= signs[:r].astype(U.dtype)
+    if U.shape[1] > r and U.shape[0]:  # columns of a full U with no partner row in Vt
+        extra = U[:, r:]
+        idx = np.argmax(np.abs(extra), axis=0)
+        s2 = np.sign(extra[idx, np.arange(extra.shape[1])])
         s2[s2 == 0] = 1.0
-        Vt[r:] *= s2[:, None]
+        U[:, r:] *= s2.astype(U.dtype)
     return U, Vt
 
 

@@ -1,4 +1,4 @@
-"""svdlab.compress and svdlab.nn_numpy (chapter 8): factored layers, cost accounting, nets."""
+"""svdlab.compress and svdlab.nn (chapter 8): factored layers, cost accounting, nets."""
 
 import numpy as np
 import pytest
@@ -8,9 +8,9 @@ from scipy.signal import correlate
 from sklearn.datasets import load_digits
 
 from svdlab import compress as C
-from svdlab import minilm
-from svdlab import nn_numpy as nn
+from svdlab import nn
 from svdlab.linalg import low_rank_approx
+from svdlab.nn import minilm
 
 
 def _conv_scipy(X, K, padding):
@@ -202,7 +202,7 @@ def test_accounting_bad_input():
         C.choose_rank_for_budget((100, 100), -0.5)
 
 
-# ---------------------------------------------------------------- nn_numpy
+# ---------------------------------------------------------------- svdlab.nn.layers
 def _num_grad(f, p, eps=1e-6):
     g = np.zeros_like(p, dtype=np.float64)
     it = np.nditer(p, flags=["multi_index"])

@@ -430,8 +430,8 @@ def test_jacobi_svd_matches_lapack(shape, kind, seed):
     np.testing.assert_allclose(L.reconstruct(U, s, Vt), A, atol=tol)
     np.testing.assert_allclose(U.T @ U, np.eye(r), atol=100 * r * EPS)
     np.testing.assert_allclose(Vt @ Vt.T, np.eye(r), atol=100 * r * EPS)
-    idx = np.argmax(np.abs(U), axis=0)
-    assert np.all(U[idx, np.arange(r)] > 0)  # sign convention of svd()
+    idx = np.argmax(np.abs(Vt), axis=1)
+    assert np.all(Vt[np.arange(r), idx] > 0)  # the package's sign convention
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -467,7 +467,7 @@ def test_reference_singular_values_exact_cases():
 
 def test_jacobi_svd_edge_cases():
     U, s, Vt = L.jacobi_svd([[-2]])
-    assert (U.item(), s.item(), Vt.item()) == (1.0, 2.0, -1.0)
+    assert (U.item(), s.item(), Vt.item()) == (-1.0, 2.0, 1.0)
     A = np.zeros((4, 3))
     A[:, 1] = [1.0, 2.0, 2.0, 0.0]  # zero columns: U is completed to orthonormal
     U, s, Vt = L.jacobi_svd(A)

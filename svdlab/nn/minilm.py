@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erf
 
-from ._validation import check_fraction
-from .compress import factorize_dense
-from .datasets import DatasetError, package_file
+from .._validation import check_fraction
+from ..compress import factorize_dense
+from ..datasets import DatasetError, package_file
 
 __all__ = [
     "PACKAGE",

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_random_state, check_scalar
-from .compress import _im2col, conv2d, factorize_conv, factorize_dense
+from .._validation import check_array, check_int, check_random_state, check_scalar
+from ..compress import _im2col, conv2d, factorize_conv, factorize_dense
 
 __all__ = [
     "Dense",
