@@ -1,4 +1,4 @@
-"""The factorization family of svdlab.linalg (chapters 3-4) against NumPy, SciPy and exact values.
+"""svdlab.factorizations (chapters 3-4) against NumPy, SciPy and exact values.
 
 LU, Householder QR, Cholesky, power iteration, one-sided Jacobi and Golub-Kahan
 bidiagonalization, each on random, ill-conditioned (cond 1e12) and edge-case
@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import aslinearoperator
 
+from svdlab import factorizations as F
 from svdlab import linalg as L
 
 
@@ -67,7 +68,7 @@ def test_lu_structure_and_reconstruction(shape, kind, seed):
     m, n = shape
     r = min(m, n)
     with np.errstate(all="raise"):  # no division by zero, even for singular A
-        P, Lf, U = L.lu(A)
+        P, Lf, U = F.lu(A)
     assert P.shape == (m, m) and Lf.shape == (m, r) and U.shape == (r, n)
     np.testing.assert_array_equal(np.sort(P.sum(axis=0)), np.ones(m))
     np.testing.assert_array_equal(P.T @ P, np.eye(m))
@@ -83,7 +84,7 @@ def test_lu_structure_and_reconstruction(shape, kind, seed):
 def test_lu_matches_scipy(shape, seed):
     # same pivot rule as LAPACK getrf (first maximum), so the same factors
     A = _matrix(np.random.default_rng(seed), *shape, "random")
-    P, Lf, U = L.lu(A)
+    P, Lf, U = F.lu(A)
     P0, L0, U0 = sla.lu(A)
     np.testing.assert_array_equal(P, P0)
     np.testing.assert_allclose(Lf, L0, atol=1e-10)
@@ -94,7 +95,7 @@ def test_lu_matches_scipy(shape, seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_lu_matches_scipy_cond_1e12(shape, seed):
     A = _matrix(np.random.default_rng(seed), *shape, "ill_conditioned")
-    P, Lf, U = L.lu(A)
+    P, Lf, U = F.lu(A)
     P0, L0, U0 = sla.lu(A)
     np.testing.assert_array_equal(P, P0)
     np.testing.assert_allclose(U, U0, atol=1e-13)  # absolute error ~ eps ||A||
@@ -112,7 +113,7 @@ def test_lu_matches_scipy_cond_1e12(shape, seed):
 def test_lu_singular_matches_scipy_without_dividing_by_zero(A):
     A = np.array(A)
     with np.errstate(all="raise"):
-        P, Lf, U = L.lu(A)
+        P, Lf, U = F.lu(A)
     P0, L0, U0 = sla.lu(A)
     np.testing.assert_allclose(P @ Lf @ U, A, atol=1e-15)
     np.testing.assert_allclose(U, U0, atol=1e-15)
@@ -121,16 +122,16 @@ def test_lu_singular_matches_scipy_without_dividing_by_zero(A):
 
 
 def test_lu_edge_cases_and_dtypes():
-    P, Lf, U = L.lu([[5]])                      # 1x1 integer
+    P, Lf, U = F.lu([[5]])                      # 1x1 integer
     assert P.dtype == Lf.dtype == U.dtype == np.float64
     assert (P.item(), Lf.item(), U.item()) == (1.0, 1.0, 5.0)
-    P, Lf, U = L.lu(np.array([[1, 2], [3, 4]]))  # integers become float64
+    P, Lf, U = F.lu(np.array([[1, 2], [3, 4]]))  # integers become float64
     np.testing.assert_allclose(P @ Lf @ U, [[1, 2], [3, 4]])
     A32 = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    P, Lf, U = L.lu(A32)
+    P, Lf, U = F.lu(A32)
     assert U.dtype == np.float32
     np.testing.assert_allclose(P @ Lf @ U, A32, atol=1e-5)
-    f = L.lu_factor(np.arange(6.0).reshape(2, 3))
+    f = F.lu_factor(np.arange(6.0).reshape(2, 3))
     assert f.shape == (2, 3) and f.L.shape == (2, 2) and f.U.shape == (2, 3)
 
 
@@ -138,44 +139,44 @@ def test_lu_solve_many_right_hand_sides():
     rng = np.random.default_rng(1)
     n = 40
     A = rng.standard_normal((n, n))
-    f = L.lu_factor(A)
+    f = F.lu_factor(A)
     B = rng.standard_normal((n, 25))
-    X = L.lu_solve(f, B)
+    X = F.lu_solve(f, B)
     np.testing.assert_allclose(X, np.linalg.solve(A, B), atol=1e-10)
     np.testing.assert_allclose(X, sla.lu_solve(sla.lu_factor(A), B), atol=1e-10)
     for j in (0, 7, 24):  # column by column gives the same as all at once
-        np.testing.assert_allclose(L.lu_solve(f, B[:, j]), X[:, j], atol=1e-13)
-    assert L.lu_solve(f, B[:, 0]).shape == (n,)
+        np.testing.assert_allclose(F.lu_solve(f, B[:, j]), X[:, j], atol=1e-13)
+    assert F.lu_solve(f, B[:, 0]).shape == (n,)
     # integer right-hand side, 1x1 system
-    np.testing.assert_allclose(L.lu_solve(L.lu_factor([[2.0]]), [3]), [1.5])
+    np.testing.assert_allclose(F.lu_solve(F.lu_factor([[2.0]]), [3]), [1.5])
 
 
 def test_lu_solve_ill_conditioned_is_backward_stable():
     rng = np.random.default_rng(2)
     A = _matrix(rng, 30, 30, "ill_conditioned")
     b = rng.standard_normal(30)
-    x = L.lu_solve(L.lu_factor(A), b)
+    x = F.lu_solve(F.lu_factor(A), b)
     # the residual is small relative to ||A|| ||x|| even though x itself is inaccurate
     assert np.linalg.norm(A @ x - b) <= 1e3 * EPS * np.linalg.norm(A, 2) * np.linalg.norm(x)
 
 
 def test_lu_solve_errors():
-    f = L.lu_factor([[1.0, 2.0], [2.0, 4.0]])
+    f = F.lu_factor([[1.0, 2.0], [2.0, 4.0]])
     with pytest.raises(np.linalg.LinAlgError, match=r"singular: U\[1, 1\] = 0"):
-        L.lu_solve(f, [1.0, 2.0])
+        F.lu_solve(f, [1.0, 2.0])
     with pytest.raises(ValueError, match="singular"):  # LinAlgError is a ValueError
-        L.lu_solve(L.lu_factor(np.zeros((3, 3))), np.ones(3))
-    good = L.lu_factor(np.eye(3))
+        F.lu_solve(F.lu_factor(np.zeros((3, 3))), np.ones(3))
+    good = F.lu_factor(np.eye(3))
     with pytest.raises(ValueError, match="b must have 3 rows"):
-        L.lu_solve(good, np.ones(4))
+        F.lu_solve(good, np.ones(4))
     with pytest.raises(ValueError, match="b must contain only finite"):
-        L.lu_solve(good, [1.0, np.nan, 0.0])
+        F.lu_solve(good, [1.0, np.nan, 0.0])
     with pytest.raises(ValueError, match="b must be a 1-D or 2-D"):
-        L.lu_solve(good, np.ones((3, 1, 1)))
+        F.lu_solve(good, np.ones((3, 1, 1)))
     with pytest.raises(ValueError, match="square"):
-        L.lu_solve(L.lu_factor(np.ones((3, 2))), np.ones(3))
+        F.lu_solve(F.lu_factor(np.ones((3, 2))), np.ones(3))
     with pytest.raises(TypeError, match="factor must be the LUFactor"):
-        L.lu_solve(sla.lu_factor(np.eye(3)), np.ones(3))
+        F.lu_solve(sla.lu_factor(np.eye(3)), np.ones(3))
 
 
 # ---------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def _positive_diag(Q, R):
 def test_qr_structure(shape, kind, seed, mode):
     A = _matrix(np.random.default_rng(seed), *shape, kind)
     m, n = shape
-    Q, R = L.qr_householder(A, mode=mode)
+    Q, R = F.qr_householder(A, mode=mode)
     q = m if mode == "complete" else min(m, n)
     assert Q.shape == (m, q) and R.shape == (q, n)
     # orthogonal to working precision whatever the conditioning (unlike Gram-Schmidt)
@@ -211,7 +212,7 @@ def test_qr_structure(shape, kind, seed, mode):
        seed=st.integers(0, 2**16))
 def test_qr_matches_numpy_up_to_column_signs(shape, kind, seed):
     A = _matrix(np.random.default_rng(seed), *shape, kind)
-    Q, R = L.qr_householder(A)
+    Q, R = F.qr_householder(A)
     Q0, R0 = _positive_diag(*np.linalg.qr(A))
     r = min(shape)
     # with diag(R) > 0 the factorization is unique; the first columns are well determined
@@ -221,27 +222,27 @@ def test_qr_matches_numpy_up_to_column_signs(shape, kind, seed):
 
 
 def test_qr_edge_cases():
-    Q, R = L.qr_householder([[-3]])
+    Q, R = F.qr_householder([[-3]])
     assert Q.item() == -1.0 and R.item() == 3.0
-    Q, R = L.qr_householder(np.zeros((4, 2)), mode="complete")
+    Q, R = F.qr_householder(np.zeros((4, 2)), mode="complete")
     np.testing.assert_allclose(Q, np.eye(4))
     assert np.all(R == 0)
-    Q, R = L.qr_householder(np.arange(6).reshape(1, 6))  # a single row
+    Q, R = F.qr_householder(np.arange(6).reshape(1, 6))  # a single row
     assert Q.shape == (1, 1) and R.shape == (1, 6)
     np.testing.assert_allclose(Q @ R, np.arange(6).reshape(1, 6))
     A32 = np.random.default_rng(3).standard_normal((6, 3)).astype(np.float32)
-    Q, R = L.qr_householder(A32)
+    Q, R = F.qr_householder(A32)
     assert Q.dtype == R.dtype == np.float32
     np.testing.assert_allclose(Q.T @ Q, np.eye(3), atol=1e-6)
 
 
 def test_qr_bad_input():
     with pytest.raises(ValueError, match="mode must be one of"):
-        L.qr_householder(np.eye(2), mode="full")
+        F.qr_householder(np.eye(2), mode="full")
     with pytest.raises(ValueError, match="A must be a 2-D array"):
-        L.qr_householder(np.ones(3))
+        F.qr_householder(np.ones(3))
     with pytest.raises(TypeError, match="dense array"):
-        L.qr_householder(sp.eye(3, format="csr"))
+        F.qr_householder(sp.eye(3, format="csr"))
 
 
 # ---------------------------------------------------------------------------
@@ -252,16 +253,16 @@ def test_qr_bad_input():
 @pytest.mark.parametrize("n, cond", [(1, 1.0), (5, 10.0), (30, 1e3), (30, 1e12)])
 def test_cholesky_matches_numpy(n, cond):
     A = _spd(np.random.default_rng(n), n, cond)
-    Lc = L.cholesky(A)
+    Lc = F.cholesky(A)
     assert np.all(np.triu(Lc, 1) == 0) and np.all(np.diagonal(Lc) > 0)
     np.testing.assert_allclose(Lc @ Lc.T, A, atol=10 * n * EPS)
     np.testing.assert_allclose(Lc, np.linalg.cholesky(A), atol=1e-9)
 
 
 def test_cholesky_integer_and_float32():
-    np.testing.assert_allclose(L.cholesky([[4, 2], [2, 5]]), [[2, 0], [1, 2]])
+    np.testing.assert_allclose(F.cholesky([[4, 2], [2, 5]]), [[2, 0], [1, 2]])
     A = _spd(np.random.default_rng(0), 6).astype(np.float32)
-    Lc = L.cholesky(A)
+    Lc = F.cholesky(A)
     assert Lc.dtype == np.float32
     np.testing.assert_allclose(Lc @ Lc.T, A, atol=1e-5)
 
@@ -276,7 +277,7 @@ def test_cholesky_integer_and_float32():
 ])
 def test_cholesky_names_the_failing_minor(A, order):
     with pytest.raises(ValueError, match=f"leading principal minor of order {order} "):
-        L.cholesky(A)
+        F.cholesky(A)
 
 
 @settings(max_examples=40, deadline=None)
@@ -295,28 +296,28 @@ def test_cholesky_fails_exactly_when_numpy_does(n, seed, data):
         numpy_ok = False
     assert numpy_ok == bool(np.all(lam > 0))
     if numpy_ok:
-        np.testing.assert_allclose(L.cholesky(A), np.linalg.cholesky(A), atol=1e-10)
+        np.testing.assert_allclose(F.cholesky(A), np.linalg.cholesky(A), atol=1e-10)
     else:
         with pytest.raises(ValueError, match="positive definite"):
-            L.cholesky(A)
+            F.cholesky(A)
 
 
 def test_cholesky_bad_input():
     with pytest.raises(ValueError, match="A must be square"):
-        L.cholesky(np.ones((3, 2)))
+        F.cholesky(np.ones((3, 2)))
     with pytest.raises(ValueError, match=r"A must be symmetric, but A\[0, 1\]"):
-        L.cholesky([[2.0, 1.0], [0.0, 2.0]])
+        F.cholesky([[2.0, 1.0], [0.0, 2.0]])
     with pytest.raises(ValueError, match="finite"):
-        L.cholesky([[1.0, np.nan], [np.nan, 1.0]])
+        F.cholesky([[1.0, np.nan], [np.nan, 1.0]])
     with pytest.raises(ValueError, match="2-D"):
-        L.cholesky(np.ones((2, 2, 2)))
+        F.cholesky(np.ones((2, 2, 2)))
     with pytest.raises(TypeError, match="dense array"):
-        L.cholesky(sp.eye(3, format="csr"))
+        F.cholesky(sp.eye(3, format="csr"))
     # rounding-level asymmetry, as from B @ B.T, is accepted
     B = np.random.default_rng(4).standard_normal((5, 5))
     A = B @ B.T + np.eye(5)
     A[0, 1] *= 1 + 4 * EPS
-    L.cholesky(A)
+    F.cholesky(A)
 
 
 # ---------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def _decaying(m, n, s, seed):
 def test_power_iteration_matches_svd():
     s_true = 0.7 ** np.arange(12)
     A = _decaying(40, 25, s_true, seed=0)
-    U, s, Vt, n_iter = L.power_iteration(A, 4, random_state=0, return_n_iter=True)
+    U, s, Vt, n_iter = F.power_iteration(A, 4, random_state=0, return_n_iter=True)
     np.testing.assert_allclose(s, s_true[:4], rtol=1e-9)
     U0, s0, Vt0 = L.svd(A)
     # same sign convention as svd, so the vectors agree entrywise
@@ -347,15 +348,15 @@ def test_power_iteration_matches_svd():
 def test_power_iteration_rate_depends_on_the_gap():
     fast = np.diag([1.0, 0.3, 0.1])
     slow = np.diag([1.0, 0.95, 0.1])
-    *_, n_fast = L.power_iteration(fast, random_state=1, return_n_iter=True)
-    *_, n_slow = L.power_iteration(slow, random_state=1, return_n_iter=True)
+    *_, n_fast = F.power_iteration(fast, random_state=1, return_n_iter=True)
+    *_, n_slow = F.power_iteration(slow, random_state=1, return_n_iter=True)
     assert n_slow[0] > 5 * n_fast[0]
 
 
 def test_power_iteration_warns_when_max_iter_is_reached():
     A = np.diag([1.0, 0.999, 0.5])
-    with pytest.warns(L.ConvergenceWarning, match="did not converge"):
-        _, s, _, n_iter = L.power_iteration(A, max_iter=20, random_state=0,
+    with pytest.warns(F.ConvergenceWarning, match="did not converge"):
+        _, s, _, n_iter = F.power_iteration(A, max_iter=20, random_state=0,
                                             return_n_iter=True)
     assert n_iter[0] == 20
     assert 0.999 <= s[0] <= 1.0
@@ -363,9 +364,9 @@ def test_power_iteration_warns_when_max_iter_is_reached():
 
 def test_power_iteration_sparse_and_linear_operator():
     S = sp.random(60, 30, density=0.2, format="csr", random_state=2)
-    dense = L.power_iteration(S.toarray(), 3, random_state=3)
+    dense = F.power_iteration(S.toarray(), 3, random_state=3)
     for M in (S, aslinearoperator(S)):
-        U, s, Vt = L.power_iteration(M, 3, random_state=3)
+        U, s, Vt = F.power_iteration(M, 3, random_state=3)
         np.testing.assert_allclose(s, dense[1], rtol=1e-9)
         np.testing.assert_allclose(s, np.linalg.svd(S.toarray(), compute_uv=False)[:3],
                                    rtol=1e-6)
@@ -373,11 +374,11 @@ def test_power_iteration_sparse_and_linear_operator():
 
 def test_power_iteration_reproducible_and_float32():
     A = _decaying(20, 10, 0.5 ** np.arange(10), seed=4)
-    a = L.power_iteration(A, 2, random_state=5)
-    b = L.power_iteration(A, 2, random_state=np.random.default_rng(5))
+    a = F.power_iteration(A, 2, random_state=5)
+    b = F.power_iteration(A, 2, random_state=np.random.default_rng(5))
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
-    U, s, Vt = L.power_iteration(A.astype(np.float32), 2, random_state=5)
+    U, s, Vt = F.power_iteration(A.astype(np.float32), 2, random_state=5)
     assert U.dtype == s.dtype == Vt.dtype == np.float32
     np.testing.assert_allclose(s, [1.0, 0.5], rtol=1e-5)
 
@@ -385,11 +386,11 @@ def test_power_iteration_reproducible_and_float32():
 def test_power_iteration_zero_and_rank_deficient():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        U, s, Vt = L.power_iteration(np.zeros((5, 3)), 3, random_state=0)
+        U, s, Vt = F.power_iteration(np.zeros((5, 3)), 3, random_state=0)
         np.testing.assert_array_equal(s, 0)
         np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-12)
         A = np.outer([1.0, 2.0, 3.0, 4.0], [1.0, -1.0, 2.0])  # rank one
-        U, s, Vt = L.power_iteration(A, 3, random_state=0)
+        U, s, Vt = F.power_iteration(A, 3, random_state=0)
     assert s[0] == pytest.approx(np.linalg.norm(A, 2))
     assert np.all(s[1:] < 1e-6 * s[0])
     np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-8)
@@ -398,17 +399,17 @@ def test_power_iteration_zero_and_rank_deficient():
 def test_power_iteration_bad_input():
     A = np.eye(3)
     with pytest.raises(ValueError, match="k must be an integer in 1..3"):
-        L.power_iteration(A, 4)
+        F.power_iteration(A, 4)
     with pytest.raises(ValueError, match="tol must be in"):
-        L.power_iteration(A, tol=0.0)
+        F.power_iteration(A, tol=0.0)
     with pytest.raises(ValueError, match="max_iter must be an integer in 1"):
-        L.power_iteration(A, max_iter=0)
+        F.power_iteration(A, max_iter=0)
     with pytest.raises(TypeError, match="random_state"):
-        L.power_iteration(A, random_state="seed")
+        F.power_iteration(A, random_state="seed")
     with pytest.raises(ValueError, match="finite"):
-        L.power_iteration(np.array([[1.0, np.inf]]))
+        F.power_iteration(np.array([[1.0, np.inf]]))
     with pytest.raises(ValueError, match="2-D"):
-        L.power_iteration(np.ones(3))
+        F.power_iteration(np.ones(3))
 
 
 # ---------------------------------------------------------------------------
@@ -421,7 +422,7 @@ def test_power_iteration_bad_input():
 def test_jacobi_svd_matches_lapack(shape, kind, seed):
     A = _matrix(np.random.default_rng(seed), *shape, kind)
     r = min(shape)
-    U, s, Vt = L.jacobi_svd(A)
+    U, s, Vt = F.jacobi_svd(A)
     assert U.shape == (shape[0], r) and s.shape == (r,) and Vt.shape == (r, shape[1])
     scale = max(1.0, float(np.abs(A).max()))
     tol = 50 * max(shape) * EPS * scale
@@ -437,9 +438,9 @@ def test_jacobi_svd_matches_lapack(shape, kind, seed):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_jacobi_svd_high_relative_accuracy_on_graded_matrices(seed):
     A = _graded(6, seed)
-    ref = L.reference_singular_values(A)
+    ref = F.reference_singular_values(A)
     assert ref[0] / ref[-1] > 1e12  # the small values are far below eps * s_1
-    U, s, Vt = L.jacobi_svd(A)
+    U, s, Vt = F.jacobi_svd(A)
     err_jacobi = np.abs(s - ref) / ref
     err_lapack = np.abs(np.linalg.svd(A, compute_uv=False) - ref) / ref
     assert err_jacobi.max() < 1e-13, err_jacobi
@@ -448,36 +449,36 @@ def test_jacobi_svd_high_relative_accuracy_on_graded_matrices(seed):
 
 
 def test_reference_singular_values_exact_cases():
-    np.testing.assert_allclose(L.reference_singular_values([[3, 0], [4, 5]]) ** 2, [45, 5],
+    np.testing.assert_allclose(F.reference_singular_values([[3, 0], [4, 5]]) ** 2, [45, 5],
                                rtol=4 * EPS)
     # a scrambled diagonal: the singular values are the |entries|, down to 1e-120
     d = np.array([1.0, 3e-5, 2e-40, 7e-120])
     A = np.zeros((5, 4))
     A[[2, 0, 4, 1], [3, 1, 0, 2]] = d * [1, -1, 1, -1]
-    np.testing.assert_allclose(L.reference_singular_values(A), d, rtol=4 * EPS)
-    np.testing.assert_allclose(L.jacobi_svd(A)[1], d, rtol=4 * EPS)
-    np.testing.assert_array_equal(L.reference_singular_values(np.zeros((2, 3))), [0, 0])
-    np.testing.assert_allclose(L.reference_singular_values([[1.0, 2.0], [2.0, 4.0]]), [5, 0])
+    np.testing.assert_allclose(F.reference_singular_values(A), d, rtol=4 * EPS)
+    np.testing.assert_allclose(F.jacobi_svd(A)[1], d, rtol=4 * EPS)
+    np.testing.assert_array_equal(F.reference_singular_values(np.zeros((2, 3))), [0, 0])
+    np.testing.assert_allclose(F.reference_singular_values([[1.0, 2.0], [2.0, 4.0]]), [5, 0])
     B = np.random.default_rng(5).standard_normal((4, 7))  # wide, well conditioned
-    np.testing.assert_allclose(L.reference_singular_values(B),
+    np.testing.assert_allclose(F.reference_singular_values(B),
                                np.linalg.svd(B, compute_uv=False), rtol=1e-14)
     with pytest.raises(ValueError, match="small"):
-        L.reference_singular_values(np.ones((20, 13)))
+        F.reference_singular_values(np.ones((20, 13)))
 
 
 def test_jacobi_svd_edge_cases():
-    U, s, Vt = L.jacobi_svd([[-2]])
+    U, s, Vt = F.jacobi_svd([[-2]])
     assert (U.item(), s.item(), Vt.item()) == (-1.0, 2.0, 1.0)
     A = np.zeros((4, 3))
     A[:, 1] = [1.0, 2.0, 2.0, 0.0]  # zero columns: U is completed to orthonormal
-    U, s, Vt = L.jacobi_svd(A)
+    U, s, Vt = F.jacobi_svd(A)
     np.testing.assert_allclose(s, [3.0, 0.0, 0.0])
     np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-14)
     np.testing.assert_allclose(L.reconstruct(U, s, Vt), A, atol=1e-14)
-    U, s, Vt, sweeps = L.jacobi_svd(np.eye(5), return_n_sweeps=True)
+    U, s, Vt, sweeps = F.jacobi_svd(np.eye(5), return_n_sweeps=True)
     assert sweeps == 1  # already orthogonal: one sweep finds nothing to rotate
     A32 = np.random.default_rng(6).standard_normal((7, 5)).astype(np.float32)
-    U, s, Vt = L.jacobi_svd(A32)
+    U, s, Vt = F.jacobi_svd(A32)
     assert s.dtype == np.float32
     np.testing.assert_allclose(s, np.linalg.svd(A32.astype(np.float64), compute_uv=False),
                                rtol=1e-5)
@@ -485,16 +486,16 @@ def test_jacobi_svd_edge_cases():
 
 def test_jacobi_svd_warns_and_rejects_bad_input():
     A = np.random.default_rng(7).standard_normal((20, 10))
-    with pytest.warns(L.ConvergenceWarning, match="max_sweeps=1"):
-        L.jacobi_svd(A, max_sweeps=1)
+    with pytest.warns(F.ConvergenceWarning, match="max_sweeps=1"):
+        F.jacobi_svd(A, max_sweeps=1)
     with pytest.raises(ValueError, match="tol must be in"):
-        L.jacobi_svd(A, tol=-1.0)
+        F.jacobi_svd(A, tol=-1.0)
     with pytest.raises(ValueError, match="max_sweeps must be an integer in 1"):
-        L.jacobi_svd(A, max_sweeps=0)
+        F.jacobi_svd(A, max_sweeps=0)
     with pytest.raises(ValueError, match="finite"):
-        L.jacobi_svd([[np.nan]])
+        F.jacobi_svd([[np.nan]])
     with pytest.raises(TypeError, match="dense array"):
-        L.jacobi_svd(sp.eye(3, format="csr"))
+        F.jacobi_svd(sp.eye(3, format="csr"))
 
 
 # ---------------------------------------------------------------------------
@@ -508,7 +509,7 @@ def test_bidiagonalization(shape, kind, seed):
     A = _matrix(np.random.default_rng(seed), *shape, kind)
     m, n = shape
     r = min(m, n)
-    U, B, Vt = L.golub_kahan_bidiag(A)
+    U, B, Vt = F.golub_kahan_bidiag(A)
     assert U.shape == (m, r) and B.shape == (r, r) and Vt.shape == (r, n)
     assert np.all(np.triu(B, 2) == 0) and np.all(np.tril(B, -1) == 0), "upper bidiagonal"
     assert np.all(B >= 0)
@@ -525,7 +526,7 @@ def test_bidiagonalization_first_right_vector_is_e1():
     # the reflections from the right never touch column 0, so V e_1 = e_1 and then
     # B^T B is the tridiagonal Lanczos matrix of A^T A started from e_1
     A = np.random.default_rng(8).standard_normal((9, 6))
-    U, B, Vt = L.golub_kahan_bidiag(A)
+    U, B, Vt = F.golub_kahan_bidiag(A)
     np.testing.assert_allclose(Vt[:, 0], np.eye(6)[0], atol=1e-15)
     T = Vt @ A.T @ A @ Vt.T
     np.testing.assert_allclose(T, B.T @ B, atol=1e-12)
@@ -533,13 +534,13 @@ def test_bidiagonalization_first_right_vector_is_e1():
 
 
 def test_bidiagonalization_edge_cases_and_bad_input():
-    U, B, Vt = L.golub_kahan_bidiag([[-4]])
+    U, B, Vt = F.golub_kahan_bidiag([[-4]])
     assert B.item() == 4.0 and U.item() * Vt.item() == -1.0
-    U, B, Vt = L.golub_kahan_bidiag(np.zeros((3, 5)))
+    U, B, Vt = F.golub_kahan_bidiag(np.zeros((3, 5)))
     assert np.all(B == 0) and U.shape == (3, 3) and Vt.shape == (3, 5)
-    U, B, Vt = L.golub_kahan_bidiag(np.array([[1, 2, 2]]))  # 1x3 integer
+    U, B, Vt = F.golub_kahan_bidiag(np.array([[1, 2, 2]]))  # 1x3 integer
     np.testing.assert_allclose(B, [[3.0]])
     with pytest.raises(ValueError, match="2-D"):
-        L.golub_kahan_bidiag(np.ones(4))
+        F.golub_kahan_bidiag(np.ones(4))
     with pytest.raises(ValueError, match="not be empty"):
-        L.golub_kahan_bidiag(np.ones((0, 3)))
+        F.golub_kahan_bidiag(np.ones((0, 3)))

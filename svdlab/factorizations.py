@@ -1,0 +1,972 @@
+"""Teaching implementations of the factorizations of chapters 3 and 4.
+
+Chapter 3 (*The factorization family*): LU with partial pivoting
+(:func:`lu_factor`, :func:`lu`, :func:`lu_solve`), Householder QR
+(:func:`qr_householder`) and Cholesky (:func:`cholesky`).
+
+Chapter 4 (*Computing the SVD*): power iteration with deflation
+(:func:`power_iteration`), one-sided Jacobi (:func:`jacobi_svd`), Golub-Kahan
+bidiagonalization (:func:`golub_kahan_bidiag`), and singular values to full
+precision by exact arithmetic (:func:`reference_singular_values`), the
+reference that measures the others' accuracy.
+
+They are written to be read: vectorized NumPy, one loop over columns, steps or
+sweeps, each checked against LAPACK (through NumPy/SciPy) in the tests. Use
+LAPACK (:func:`svdlab.linalg.svd`, ``scipy.linalg``) for real work. The SVDs
+here follow the package's sign convention, :func:`svdlab.linalg.sign_flip`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ._validation import (
+    check_array,
+    check_int,
+    check_matrix,
+    check_operator,
+    check_option,
+    check_random_state,
+    check_rank,
+    check_scalar,
+)
+from .linalg import sign_flip
+
+__all__ = [
+    # chapter 3: the factorization family
+    "LUFactor",
+    "lu_factor",
+    "lu",
+    "lu_solve",
+    "qr_householder",
+    "cholesky",
+    # chapter 4: computing the SVD
+    "ConvergenceWarning",
+    "power_iteration",
+    "jacobi_svd",
+    "golub_kahan_bidiag",
+    "reference_singular_values",
+]
+
+# ---------------------------------------------------------------------------
+# Chapter 3: the factorization family (teaching implementations)
+# ---------------------------------------------------------------------------
+
+
+def _householder(x: np.ndarray) -> np.ndarray | None:
+    """Unit vector ``v`` with ``(I - 2 v v^T) x = -sign(x[0]) ||x|| e_1``, or None.
+
+    The sign is chosen so that ``x[0]`` and the added ``||x||`` never cancel
+    (Golub & Van Loan, section 5.1.2). None means there is nothing to reflect:
+    ``x`` is zero or has a single entry.
+    """
+    if x.shape[0] < 2:
+        return None
+    alpha = np.linalg.norm(x)
+    if alpha == 0:
+        return None
+    v = np.array(x, copy=True)
+    v[0] += math.copysign(alpha, v[0])
+    return v / np.linalg.norm(v)
+
+
+def _complete_columns(U: np.ndarray, good: np.ndarray) -> np.ndarray:
+    """Replace the columns of ``U`` outside ``good`` by an orthonormal completion."""
+    if np.all(good):
+        return U
+    m = U.shape[0]
+    n_good = int(good.sum())
+    Q, _ = np.linalg.qr(np.hstack([U[:, good], np.eye(m, dtype=U.dtype)]))
+    U = np.array(U, copy=True)
+    U[:, ~good] = Q[:, n_good : n_good + int((~good).sum())]
+    return U
+
+
+@dataclass(frozen=True, eq=False)
+class LUFactor:
+    """An LU factorization with partial pivoting in compact form (see :func:`lu_factor`).
+
+    The two triangular factors share one array, as in LAPACK's ``getrf``: the
+    strictly lower part of ``lu`` holds the multipliers of ``L`` (its unit
+    diagonal is not stored) and the upper part holds ``U``. ``perm`` lists the
+    row order: ``A[perm] == L @ U``. Pass the object to :func:`lu_solve` as
+    many times as there are right-hand sides; the properties ``P``, ``L`` and
+    ``U`` unpack it.
+    """
+
+    lu: np.ndarray
+    """``L`` (strictly lower part) and ``U`` (upper part) in one ``(m, n)`` array."""
+    perm: np.ndarray
+    """Row permutation of length ``m``: ``A[perm] = L @ U``."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape ``(m, n)`` of the factored matrix."""
+        return self.lu.shape
+
+    @property
+    def L(self) -> np.ndarray:
+        """Unit lower-triangular (trapezoidal) factor, shape ``(m, min(m, n))``."""
+        m, n = self.lu.shape
+        r = min(m, n)
+        return np.tril(self.lu[:, :r], -1) + np.eye(m, r, dtype=self.lu.dtype)
+
+    @property
+    def U(self) -> np.ndarray:
+        """Upper-triangular (trapezoidal) factor, shape ``(min(m, n), n)``."""
+        return np.triu(self.lu[: min(self.lu.shape)])
+
+    @property
+    def P(self) -> np.ndarray:
+        """Permutation matrix with ``A = P @ L @ U`` (SciPy's convention)."""
+        m = self.lu.shape[0]
+        P = np.zeros((m, m), dtype=self.lu.dtype)
+        P[self.perm, np.arange(m)] = 1
+        return P
+
+
+def lu_factor(A) -> LUFactor:
+    """LU factorization with partial pivoting, in compact form for repeated solves.
+
+    At step ``k`` the row with the largest ``|entry|`` in column ``k`` (on or
+    below the diagonal) is swapped up, so every multiplier satisfies
+    ``|L[i, k]| <= 1``; then the trailing block gets a rank-one update
+    (Gaussian elimination). A column without a nonzero pivot candidate is
+    skipped, as LAPACK's ``getrf`` does: ``U[k, k]`` is then zero, which
+    :func:`lu_solve` reports. The factorization costs about ``2n^3/3`` flops
+    for an ``n x n`` matrix; every solve with it afterwards costs ``2n^2``.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        Any real matrix with finite entries: square, tall, wide or singular.
+
+    Returns
+    -------
+    LUFactor
+        ``lu`` and ``perm`` with ``A[perm] = L @ U``; ``.P, .L, .U`` unpack it.
+
+    See Also
+    --------
+    lu : the unpacked factors ``P, L, U``.
+    lu_solve : solve ``A x = b`` for one or many right-hand sides.
+
+    Notes
+    -----
+    Defined in chapter 3. The loop runs over the ``min(m, n)`` elimination
+    steps; each step is one vectorized outer-product update (the "kji" or
+    right-looking form). LAPACK computes the same factors in blocks so that most
+    flops run as matrix-matrix products.
+
+    References
+    ----------
+    G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., Johns
+    Hopkins, 2013, section 3.4. L. N. Trefethen and D. Bau, *Numerical Linear
+    Algebra*, SIAM, 1997, lectures 20-22.
+
+    Examples
+    --------
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> f = lu_factor(A)
+    >>> f.perm                     # row 1 holds the larger pivot, 3
+    array([1, 0])
+    >>> f.L
+    array([[1.    , 0.    ],
+           [0.3333, 1.    ]])
+    >>> np.allclose(f.P @ f.L @ f.U, A)
+    True
+    """
+    A = check_matrix(A, "A")
+    LU = np.array(A, copy=True)
+    m, n = LU.shape
+    perm = np.arange(m)
+    for k in range(min(m, n)):
+        p = k + int(np.argmax(np.abs(LU[k:, k])))
+        if p != k:
+            LU[[k, p]] = LU[[p, k]]
+            perm[[k, p]] = perm[[p, k]]
+        pivot = LU[k, k]
+        if pivot != 0:  # a zero pivot means a zero column below: nothing to eliminate
+            LU[k + 1 :, k] /= pivot
+            LU[k + 1 :, k + 1 :] -= np.outer(LU[k + 1 :, k], LU[k, k + 1 :])
+    return LUFactor(lu=LU, perm=perm)
+
+
+def lu(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LU factorization with partial pivoting, ``A = P @ L @ U`` (SciPy's convention).
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+
+    Returns
+    -------
+    P : ndarray, shape (m, m)
+        Permutation matrix.
+    L : ndarray, shape (m, min(m, n))
+        Unit lower triangular (trapezoidal when ``m > n``), ``|L| <= 1``.
+    U : ndarray, shape (min(m, n), n)
+        Upper triangular (trapezoidal when ``m < n``). A singular ``A`` gives
+        a zero on the diagonal of ``U``, never a division by zero.
+
+    Notes
+    -----
+    Defined in chapter 3; the same factors as ``scipy.linalg.lu`` (ties in the
+    pivot search go to the first row, as in LAPACK). See :func:`lu_factor`
+    for the algorithm and the compact form used for solves.
+
+    References
+    ----------
+    Golub & Van Loan, *Matrix Computations*, 4th ed., 2013, section 3.4.
+
+    Examples
+    --------
+    >>> A = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    >>> P, L, U = lu(A)
+    >>> U
+    array([[4., 5.],
+           [0., 1.]])
+    >>> np.allclose(P @ L @ U, A), L.shape, U.shape
+    (True, (3, 2), (2, 2))
+    """
+    f = lu_factor(A)
+    return f.P, f.L, f.U
+
+
+def lu_solve(factor: LUFactor, b) -> np.ndarray:
+    """Solve ``A x = b`` with a factorization from :func:`lu_factor`.
+
+    Forward substitution with ``L`` on the permuted right-hand side, then back
+    substitution with ``U``: ``2n^2`` flops per right-hand side, against the
+    ``2n^3/3`` of the factorization. Factor once, solve many times.
+
+    Parameters
+    ----------
+    factor : LUFactor
+        ``lu_factor(A)`` of a square ``n x n`` matrix.
+    b : array_like, shape (n,) or (n, p)
+        One right-hand side, or ``p`` of them as columns.
+
+    Returns
+    -------
+    x : ndarray, shape (n,) or (n, p)
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If ``U`` has a zero on its diagonal (``A`` is singular). It is a
+        subclass of ``ValueError``. Nearly singular matrices are solved; check
+        the condition number when the digits matter.
+
+    Notes
+    -----
+    Defined in chapter 3. Each substitution loops over the ``n`` rows and
+    updates all right-hand sides at once, so ``p`` columns cost one pass.
+
+    References
+    ----------
+    Golub & Van Loan, *Matrix Computations*, 4th ed., 2013, sections 3.1
+    and 3.4.
+
+    Examples
+    --------
+    >>> A = np.array([[4.0, 3.0], [6.0, 3.0]])
+    >>> f = lu_factor(A)
+    >>> lu_solve(f, [10.0, 12.0])
+    array([1., 2.])
+    >>> B = np.array([[10.0, 7.0], [12.0, 9.0]])   # two right-hand sides
+    >>> np.allclose(A @ lu_solve(f, B), B)
+    True
+    """
+    if not isinstance(factor, LUFactor):
+        raise TypeError(
+            "factor must be the LUFactor returned by lu_factor(A), got "
+            f"{type(factor).__name__}"
+        )
+    LU, perm = factor.lu, factor.perm
+    m, n = LU.shape
+    if m != n:
+        raise ValueError(
+            f"factor must come from a square matrix to solve A x = b, got an {m}x{n} "
+            "factorization (use lstsq for least squares)"
+        )
+    b = check_array(b, "b", ndim=(1, 2))
+    if b.shape[0] != n:
+        raise ValueError(f"b must have {n} rows (A is {n}x{n}), got b of shape {b.shape}")
+    zero = np.flatnonzero(np.diagonal(LU) == 0)
+    if zero.size:
+        k = int(zero[0])
+        raise np.linalg.LinAlgError(
+            f"A is singular: U[{k}, {k}] = 0 (column {k} has no nonzero pivot), so A x = b "
+            "has no unique solution; use lstsq for a least-squares solution"
+        )
+    x = b[perm].astype(np.result_type(LU.dtype, b.dtype), copy=True)
+    for k in range(n - 1):  # L y = P^T b, unit diagonal
+        x[k + 1 :] -= np.multiply.outer(LU[k + 1 :, k], x[k])
+    for k in range(n - 1, -1, -1):  # U x = y
+        x[k] /= LU[k, k]
+        x[:k] -= np.multiply.outer(LU[:k, k], x[k])
+    return x
+
+
+def qr_householder(A, mode: str = "reduced") -> tuple[np.ndarray, np.ndarray]:
+    """QR factorization by Householder reflections, with ``diag(R) >= 0``.
+
+    Step ``k`` reflects column ``k`` (from the diagonal down) onto a multiple
+    of the first unit vector, zeroing everything below the diagonal. The
+    reflections are orthogonal, so the computed ``Q`` is orthogonal to
+    working precision whatever the condition of ``A`` (unlike Gram-Schmidt),
+    and the factorization is backward stable. Cost: ``2mn^2 - 2n^3/3`` flops
+    for ``R``, as much again to form ``Q``.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    mode : {"reduced", "complete"}
+        As in ``numpy.linalg.qr``: ``"reduced"`` returns ``Q`` of shape
+        ``(m, k)`` and ``R`` of shape ``(k, n)``, ``k = min(m, n)``;
+        ``"complete"`` returns a square ``Q`` ``(m, m)`` and ``R`` ``(m, n)``.
+
+    Returns
+    -------
+    Q : ndarray
+        Orthonormal columns.
+    R : ndarray
+        Upper triangular (trapezoidal) with a non-negative diagonal.
+
+    Notes
+    -----
+    Defined in chapter 3. **Sign convention.** A QR factorization of a matrix
+    of full column rank is unique once the signs of ``diag(R)`` are fixed; here
+    they are made non-negative by flipping rows of ``R`` together with columns
+    of ``Q``. ``numpy.linalg.qr`` (LAPACK ``geqrf``) does not fix them, so the
+    two agree up to the signs of the columns of ``Q``. When ``A`` is rank
+    deficient, the columns of ``Q`` past a zero diagonal entry of ``R`` are
+    not unique.
+
+    References
+    ----------
+    A. S. Householder, "Unitary triangularization of a nonsymmetric matrix",
+    J. ACM 5 (1958). Golub & Van Loan, *Matrix Computations*, 4th ed., 2013,
+    section 5.2.2. Trefethen & Bau, *Numerical Linear Algebra*, 1997,
+    lectures 10 and 16.
+
+    Examples
+    --------
+    >>> A = np.array([[3.0, 3.0], [4.0, 4.0], [0.0, 12.0]])
+    >>> Q, R = qr_householder(A)
+    >>> R
+    array([[ 5.,  5.],
+           [ 0., 12.]])
+    >>> np.allclose(Q @ R, A), np.allclose(Q.T @ Q, np.eye(2))
+    (True, True)
+    >>> [x.shape for x in qr_householder(A, mode="complete")]
+    [(3, 3), (3, 2)]
+    """
+    A = check_matrix(A, "A")
+    mode = check_option(mode, "mode", ("reduced", "complete"))
+    R = np.array(A, copy=True)
+    m, n = R.shape
+    r = min(m, n)
+    vs = []
+    for k in range(min(m - 1, n)):
+        v = _householder(R[k:, k])
+        if v is not None:
+            R[k:, k:] -= 2.0 * np.outer(v, v @ R[k:, k:])
+            R[k + 1 :, k] = 0.0  # exact zeros where rounding left ~eps
+        vs.append(v)
+    ncols = m if mode == "complete" else r
+    Q = np.eye(m, ncols, dtype=R.dtype)
+    for k in range(len(vs) - 1, -1, -1):  # Q = H_0 H_1 ... H_{r-1} I
+        v = vs[k]
+        if v is not None and k < ncols:
+            Q[k:, k:] -= 2.0 * np.outer(v, v @ Q[k:, k:])
+    R = np.triu(R[:ncols])
+    signs = np.sign(np.diagonal(R)).astype(R.dtype)
+    signs[signs == 0] = 1
+    R[:r] *= signs[:, None]
+    R += 0.0  # turn the -0.0 of flipped rows into 0.0
+    Q[:, :r] *= signs
+    return Q, R
+
+
+def cholesky(A) -> np.ndarray:
+    """Cholesky factor ``L`` (lower triangular, positive diagonal) with ``A = L @ L.T``.
+
+    Exists exactly when ``A`` is symmetric positive definite; then it needs no
+    pivoting, is backward stable and costs ``n^3/3`` flops, half of LU.
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n)
+        Symmetric (to rounding: asymmetry up to ``100 n eps max|A|`` is
+        accepted, and only the lower triangle is read) and positive definite.
+
+    Returns
+    -------
+    L : ndarray, shape (n, n)
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not square, not symmetric, or not positive definite. The
+        message names the first leading principal minor that is not positive:
+        the pivot ``d_j`` of step ``j`` equals ``det(A_j) / det(A_{j-1})`` for
+        the leading ``j x j`` blocks ``A_j``, so the first pivot ``<= 0``
+        pinpoints it (Sylvester's criterion).
+
+    Notes
+    -----
+    Defined in chapter 3 (column by column, the "left-looking" form: column
+    ``j`` of ``L`` is one matrix-vector product away from column ``j`` of
+    ``A``). Uses: solving symmetric positive definite systems, normal
+    equations (chapter 3 shows what they cost in accuracy), sampling Gaussians
+    with covariance ``A`` as ``L z``.
+
+    References
+    ----------
+    Golub & Van Loan, *Matrix Computations*, 4th ed., 2013, section 4.2.
+    Trefethen & Bau, *Numerical Linear Algebra*, 1997, lecture 23.
+
+    Examples
+    --------
+    >>> A = np.array([[4.0, 2.0], [2.0, 5.0]])
+    >>> cholesky(A)
+    array([[2., 0.],
+           [1., 2.]])
+    >>> cholesky([[1.0, 2.0], [2.0, 1.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: A must be positive definite, but its leading principal minor of order 2 is not positive (pivot -3 at step 2)
+    """
+    A = check_matrix(A, "A")
+    n = A.shape[0]
+    if A.shape[1] != n:
+        raise ValueError(f"A must be square for a Cholesky factorization, got shape {A.shape}")
+    eps = np.finfo(A.dtype).eps
+    asym = np.abs(A - A.T)
+    if asym.max() > 100 * n * eps * np.abs(A).max():
+        i, j = np.unravel_index(int(np.argmax(asym)), A.shape)
+        raise ValueError(
+            f"A must be symmetric, but A[{i}, {j}] = {A[i, j]:.6g} and "
+            f"A[{j}, {i}] = {A[j, i]:.6g}"
+        )
+    L = np.zeros_like(A)
+    for j in range(n):
+        col = A[j:, j] - L[j:, :j] @ L[j, :j]
+        d = col[0]
+        if not d > 0:
+            raise ValueError(
+                f"A must be positive definite, but its leading principal minor of order "
+                f"{j + 1} is not positive (pivot {d:.3g} at step {j + 1})"
+            )
+        L[j, j] = np.sqrt(d)
+        L[j + 1 :, j] = col[1:] / L[j, j]
+    return L
+
+
+# ---------------------------------------------------------------------------
+# Chapter 4: computing the SVD (teaching implementations)
+# ---------------------------------------------------------------------------
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method reached its iteration cap before meeting its tolerance."""
+
+
+def power_iteration(
+    A,
+    k: int = 1,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
+    random_state=None,
+    return_n_iter: bool = False,
+):
+    """Top-``k`` singular triplets by power iteration on ``A^T A`` with deflation.
+
+    For triplet ``j`` the iteration ``v <- B^T B v / ||B^T B v||`` runs on the
+    deflated matrix ``B = A - sum_{i<j} s_i u_i v_i^T`` (never formed: only
+    products with ``A``, ``A^T`` and the triplets found so far are used, so
+    ``A`` may be sparse or a ``LinearOperator``). It stops when ``v`` moves by
+    less than ``tol``; then ``s_j = ||B v||`` and ``u_j = B v / s_j``.
+
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or LinearOperator, shape (m, n)
+    k : int, default 1
+        Number of triplets, ``1 <= k <= min(m, n)``.
+    tol : float, default 1e-10
+        Stop when ``||v_new - v|| <= tol`` (unit vectors).
+    max_iter : int, default 1000
+        Iteration cap per triplet; reaching it issues a
+        :class:`ConvergenceWarning`.
+    random_state : None, int or numpy.random.Generator
+        Seeds the random start vectors.
+    return_n_iter : bool, default False
+        Also return the number of iterations used for each triplet.
+
+    Returns
+    -------
+    U : ndarray, shape (m, k)
+    s : ndarray, shape (k,)
+    Vt : ndarray, shape (k, n)
+        Signs follow :func:`sign_flip`.
+    n_iter : ndarray of int, shape (k,)
+        Only if ``return_n_iter``.
+
+    Notes
+    -----
+    Defined in chapter 4. The angle between ``v`` and ``v_j`` shrinks by the
+    factor ``(s_{j+1} / s_j)^2`` per iteration, so a small gap means many
+    iterations (and a warning when ``max_iter`` runs out); equal singular
+    values leave ``v`` anywhere in their common subspace. Deflation errors
+    accumulate: an error ``delta`` in triplet ``i`` stays in ``B`` as a
+    perturbation of size about ``s_i delta`` and limits the accuracy of every
+    later triplet. Working with ``A^T A`` also means that singular values below
+    about ``sqrt(eps) s_1`` are not resolved (a deflated matrix that small is
+    treated as zero). Use :func:`svd` or ``scipy.sparse.linalg.svds`` for real
+    work; chapter 10 uses the same iteration to estimate spectral norms.
+
+    References
+    ----------
+    Golub & Van Loan, *Matrix Computations*, 4th ed., 2013, sections 8.2.1
+    and 7.3.1. Trefethen & Bau, *Numerical Linear Algebra*, 1997, lecture 27.
+
+    Examples
+    --------
+    >>> A = np.diag([3.0, 2.0, 1.0])
+    >>> U, s, Vt, n_iter = power_iteration(A, k=2, random_state=0, return_n_iter=True)
+    >>> s
+    array([3., 2.])
+    >>> bool(np.all(n_iter < 100))     # (2/3)^2 and (1/2)^2: fast
+    True
+    """
+    A = check_operator(A, "A")
+    m, n = A.shape
+    k = check_rank(k, (m, n))
+    tol = check_scalar(tol, "tol", low=0.0, include_low=False)
+    max_iter = check_int(max_iter, "max_iter", min_value=1)
+    rng = check_random_state(random_state)
+    out_dtype = np.dtype(A.dtype) if np.dtype(A.dtype).kind == "f" else np.dtype(np.float64)
+    U = np.zeros((m, k))
+    V = np.zeros((n, k))
+    s = np.zeros(k)
+    n_iter = np.zeros(k, dtype=np.int64)
+    eps = np.finfo(out_dtype).eps
+
+    def apply_B(v, j):  # (A - U_j S_j V_j^T) v
+        return A @ v - U[:, :j] @ (s[:j] * (V[:, :j].T @ v))
+
+    def apply_Bt(w, j):  # (A - U_j S_j V_j^T)^T w
+        return A.T @ w - V[:, :j] @ (s[:j] * (U[:, :j].T @ w))
+
+    def orthonormal_to(X, size):  # a random unit vector orthogonal to the columns of X
+        x = rng.standard_normal(size)
+        for _ in range(2):  # twice is enough (Kahan-Parlett)
+            x -= X @ (X.T @ x)
+        return x / np.linalg.norm(x)
+
+    for j in range(k):
+        v = orthonormal_to(V[:, :j], n)
+        # a deflated matrix this small is zero to working precision (see Notes)
+        floor = 0.0 if j == 0 else 10 * max(m, n) * eps * s[0] ** 2
+        converged, delta, it = False, np.inf, 0
+        while not converged and it < max_iter:
+            it += 1
+            z = apply_Bt(apply_B(v, j), j)
+            z_norm = np.linalg.norm(z)
+            if z_norm <= floor:
+                converged = True
+                break
+            v_new = z / z_norm
+            delta = np.linalg.norm(v_new - v)
+            v = v_new
+            converged = delta <= tol
+        n_iter[j] = it
+        if not converged:
+            warnings.warn(
+                f"power_iteration: triplet {j + 1} did not converge in max_iter={max_iter} "
+                f"iterations (last change of v {delta:.2e} > tol={tol:g}); the rate is "
+                f"(s_{j + 2}/s_{j + 1})^2 per iteration, slow when the two are close",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        w = apply_B(v, j)
+        sigma = np.linalg.norm(w)
+        s[j], V[:, j] = sigma, v
+        if sigma > 0 and sigma**2 > floor:
+            U[:, j] = w / sigma
+        else:
+            U[:, j] = orthonormal_to(U[:, :j], m)
+    U, Vt = sign_flip(U, V.T)
+    U, s, Vt = U.astype(out_dtype), s.astype(out_dtype), Vt.astype(out_dtype)
+    return (U, s, Vt, n_iter) if return_n_iter else (U, s, Vt)
+
+
+def _round_robin(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``n - 1`` rounds of a round-robin tournament on ``n`` (even) players.
+
+    Each round pairs every index with exactly one other, so the rotations of
+    a round touch disjoint columns and can be applied at once; over the
+    ``n - 1`` rounds every pair meets once (one sweep).
+    """
+    idx = np.arange(n)
+    rounds = []
+    for _ in range(n - 1):
+        rounds.append((idx[: n // 2].copy(), idx[::-1][: n // 2].copy()))
+        idx = np.concatenate([idx[:1], idx[-1:], idx[1:-1]])
+    return rounds
+
+
+def jacobi_svd(
+    A,
+    *,
+    tol: float | None = None,
+    max_sweeps: int = 50,
+    return_n_sweeps: bool = False,
+):
+    """One-sided Jacobi (Hestenes) SVD, accurate to high relative precision.
+
+    The columns of ``G = A`` (or of ``A^T`` when ``A`` is wide) are
+    orthogonalized in place by plane rotations, ``G <- G J``, each rotation
+    making one pair of columns orthogonal. When all pairs are orthogonal,
+    ``G = U diag(s)`` with ``s`` the column norms, and the product of the
+    rotations is ``V``. Every rotation of a sweep is applied, one round of
+    disjoint pairs at a time (round-robin order), as vectorized column updates.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    tol : float, optional
+        A pair ``(p, q)`` is rotated while
+        ``|g_p . g_q| > tol ||g_p|| ||g_q||``. Default ``max(m, n) * eps``.
+    max_sweeps : int, default 50
+        Cap on the number of sweeps; reaching it issues a
+        :class:`ConvergenceWarning`. Convergence is quadratic in the end and
+        usually takes 5-10 sweeps.
+    return_n_sweeps : bool, default False
+        Also return the number of sweeps (the last one finds nothing to rotate).
+
+    Returns
+    -------
+    U : ndarray, shape (m, r)
+    s : ndarray, shape (r,)
+        Non-increasing, ``r = min(m, n)``.
+    Vt : ndarray, shape (r, n)
+        Signs follow :func:`sign_flip`.
+    n_sweeps : int
+        Only if ``return_n_sweeps``.
+
+    Notes
+    -----
+    Defined in chapter 4. **Relative accuracy.** If ``A = B D`` with ``D``
+    diagonal, every singular value comes out with relative error of order
+    ``eps * cond(B)``, however small it is and however wildly ``D`` scales the
+    columns (Demmel & Veselic 1992). The usual route (Householder
+    bidiagonalization, then QR iteration or divide and conquer) guarantees
+    only an absolute error of order ``eps * s_1``, so on a graded matrix
+    ``D1 @ B @ D2`` with scrambled scales its small singular values can lose
+    most of their digits; chapter 4 measures this against
+    :func:`reference_singular_values`. The price is speed: each sweep costs
+    about ``3mn^2`` flops, and several sweeps are needed.
+
+    References
+    ----------
+    M. R. Hestenes, "Inversion of matrices by biorthogonalization and related
+    results", J. SIAM 6 (1958). J. Demmel and K. Veselic, "Jacobi's method is
+    more accurate than QR", SIAM J. Matrix Anal. Appl. 13 (1992). R. P. Brent
+    and F. T. Luk, SIAM J. Sci. Stat. Comput. 6 (1985) for the parallel
+    (round-robin) ordering. Golub & Van Loan, *Matrix Computations*, 4th ed.,
+    2013, section 8.6.4.
+
+    Examples
+    --------
+    >>> A = np.array([[3.0, 0.0], [4.0, 5.0]])
+    >>> U, s, Vt = jacobi_svd(A)
+    >>> s**2
+    array([45.,  5.])
+    >>> np.allclose((U * s) @ Vt, A)
+    True
+    """
+    A = check_matrix(A, "A")
+    if tol is not None:
+        tol = check_scalar(tol, "tol", low=0.0, include_low=False)
+    max_sweeps = check_int(max_sweeps, "max_sweeps", min_value=1)
+    m, n = A.shape
+    if m < n:  # A^T = U' S V'^T, so A = V' S U'^T
+        Ut, s, V_t, sweeps = jacobi_svd(
+            A.T, tol=tol, max_sweeps=max_sweeps, return_n_sweeps=True
+        )
+        U, Vt = sign_flip(V_t.T, Ut.T)
+        return (U, s, Vt, sweeps) if return_n_sweeps else (U, s, Vt)
+    dtype = A.dtype
+    if tol is None:
+        tol = max(m, n) * np.finfo(dtype).eps
+    nn = n + (n % 2)  # a zero column pads an odd n; it is never rotated
+    G = np.zeros((m, nn), dtype=dtype)
+    G[:, :n] = A
+    V = np.eye(nn, dtype=dtype)
+    rounds = _round_robin(nn)
+    converged, sweep = False, 0
+    while not converged and sweep < max_sweeps:
+        sweep += 1
+        n_rot = 0
+        for p, q in rounds:
+            gp, gq = G[:, p], G[:, q]
+            norm_p = np.linalg.norm(gp, axis=0)
+            norm_q = np.linalg.norm(gq, axis=0)
+            gamma = np.einsum("ij,ij->j", gp, gq)
+            act = np.abs(gamma) > tol * norm_p * norm_q
+            if not act.any():
+                continue
+            n_rot += int(act.sum())
+            p, q, gamma = p[act], q[act], gamma[act]
+            zeta = (norm_q[act] ** 2 - norm_p[act] ** 2) / (2 * gamma)
+            t = np.where(zeta >= 0, 1.0, -1.0) / (np.abs(zeta) + np.hypot(1.0, zeta))
+            c = 1 / np.sqrt(1 + t * t)
+            sn = c * t
+            for M in (G, V):
+                Mp, Mq = M[:, p], M[:, q]
+                M[:, p] = c * Mp - sn * Mq
+                M[:, q] = sn * Mp + c * Mq
+        converged = n_rot == 0
+    if not converged:
+        warnings.warn(
+            f"jacobi_svd: columns not orthogonal to tol={tol:.2g} after "
+            f"max_sweeps={max_sweeps} sweeps",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    G, V = G[:, :n], V[:n, :n]
+    s = np.linalg.norm(G, axis=0)
+    order = np.argsort(-s, kind="stable")
+    s, G, V = s[order], G[:, order], V[:, order]
+    good = s > np.finfo(dtype).tiny
+    U = np.zeros_like(G)
+    U[:, good] = G[:, good] / s[good]
+    U = _complete_columns(U, good)
+    U, Vt = sign_flip(U, V.T)
+    return (U, s, Vt, sweep) if return_n_sweeps else (U, s, Vt)
+
+
+def golub_kahan_bidiag(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Golub-Kahan bidiagonalization ``A = U @ B @ Vt`` by alternating Householder reflections.
+
+    For ``m >= n``, step ``k`` reflects from the left to zero column ``k``
+    below the diagonal, then from the right to zero row ``k`` beyond the
+    superdiagonal. ``B`` has the singular values of ``A`` (the factors are
+    orthogonal) in only ``2n - 1`` numbers.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+
+    Returns
+    -------
+    U : ndarray, shape (m, r)
+        Orthonormal columns, ``r = min(m, n)``.
+    B : ndarray, shape (r, r)
+        Upper bidiagonal with non-negative entries (signs moved into ``U`` and
+        ``Vt``, which is always possible for a bidiagonal matrix).
+    Vt : ndarray, shape (r, n)
+        Orthonormal rows.
+
+    Notes
+    -----
+    Defined in chapter 4. **Why LAPACK bidiagonalizes first.** An SVD cannot
+    be computed in finitely many steps (singular values are roots of
+    polynomials), so some phase must iterate. Applying the iteration to a
+    dense ``A`` would cost ``O(mn^2)`` per sweep; the reduction to ``B`` costs
+    ``4mn^2 - 4n^3/3`` flops *once*, is finite and backward stable, and
+    afterwards each implicit-QR sweep (``gesvd``, via ``bdsqr``) or the divide
+    and conquer (``gesdd``, via ``bdsdc``) works on ``O(n)`` numbers: the
+    singular values alone cost ``O(n^2)``, and ``bdsqr`` finds them to high
+    relative accuracy (Demmel & Kahan 1990). Singular vectors add the cost of
+    applying the rotations to ``U`` and ``V``. Orthogonal reflections never
+    form ``A^T A``, so no digits are lost to squaring the condition number.
+
+    For a wide matrix this routine first computes ``A = L Q^T`` (QR of
+    ``A^T``) and bidiagonalizes the square ``L``, so ``B`` is upper bidiagonal
+    in every case (LAPACK's ``gebrd`` returns a *lower* bidiagonal ``B`` for
+    ``m < n``). The same idea for ``m >> n``, QR first and then the small
+    ``R``, is Chan's R-bidiagonalization, which LAPACK uses when it saves
+    flops.
+
+    References
+    ----------
+    G. Golub and W. Kahan, "Calculating the singular values and pseudo-inverse
+    of a matrix", SIAM J. Numer. Anal. 2 (1965). Golub & Van Loan, *Matrix
+    Computations*, 4th ed., 2013, section 5.4.8. Trefethen & Bau, *Numerical
+    Linear Algebra*, 1997, lecture 31. J. Demmel and W. Kahan, "Accurate
+    singular values of bidiagonal matrices", SIAM J. Sci. Stat. Comput. 11
+    (1990).
+
+    Examples
+    --------
+    >>> A = np.arange(1.0, 13.0).reshape(4, 3)
+    >>> U, B, Vt = golub_kahan_bidiag(A)
+    >>> bool(np.all(np.triu(B, 2) == 0) and np.all(np.tril(B, -1) == 0))
+    True
+    >>> np.allclose(U @ B @ Vt, A)
+    True
+    >>> np.allclose(np.linalg.svd(B, compute_uv=False), np.linalg.svd(A, compute_uv=False))
+    True
+    """
+    A = check_matrix(A, "A")
+    m, n = A.shape
+    if m < n:  # A^T = Q R, so A = R^T Q^T with R^T square (lower triangular)
+        Q, R = qr_householder(A.T)
+        U, B, Wt = golub_kahan_bidiag(R.T)
+        return U, B, Wt @ Q.T
+    W = np.array(A, copy=True)
+    left, right = [], []
+    for k in range(n):
+        v = _householder(W[k:, k])
+        if v is not None:
+            W[k:, k:] -= 2.0 * np.outer(v, v @ W[k:, k:])
+        left.append(v)
+        if k < n - 2:
+            w = _householder(W[k, k + 1 :])
+            if w is not None:
+                W[k:, k + 1 :] -= 2.0 * np.outer(W[k:, k + 1 :] @ w, w)
+            right.append(w)
+    d, e = np.diagonal(W).copy(), np.diagonal(W, 1).copy()
+    U = np.eye(m, n, dtype=W.dtype)
+    for k in range(n - 1, -1, -1):  # U = H_0 ... H_{n-1} I
+        v = left[k]
+        if v is not None:
+            U[k:, k:] -= 2.0 * np.outer(v, v @ U[k:, k:])
+    V = np.eye(n, dtype=W.dtype)
+    for k in range(len(right) - 1, -1, -1):  # V = G_0 ... G_{n-3}, G_k acts on k+1:
+        w = right[k]
+        if w is not None:
+            V[k + 1 :, k + 1 :] -= 2.0 * np.outer(w, w @ V[k + 1 :, k + 1 :])
+    # non-negative B: s_u[i] d_i s_v[i] = |d_i| and s_u[i] e_i s_v[i+1] = |e_i|
+    sd, se = np.sign(d), np.sign(e)
+    sd[sd == 0], se[se == 0] = 1, 1
+    s_v = np.concatenate([[1.0], np.cumprod(sd[:-1] * se)]).astype(W.dtype)
+    s_u = sd * s_v
+    B = np.diag(np.abs(d)) + np.diag(np.abs(e), 1)
+    return U * s_u, B.astype(W.dtype), (V * s_v).T
+
+
+def _inertia_count(G: list[list[int]], num: int, den: int) -> int | None:
+    """Number of eigenvalues of the symmetric integer matrix ``G`` below ``num / den``.
+
+    Sylvester's law of inertia: ``G - x I = L D L^T`` has as many negative
+    pivots in ``D`` as ``G`` has eigenvalues below ``x``, and the pivots are
+    ratios of consecutive leading principal minors. The minors of
+    ``den * G - num * I`` (same inertia) are computed exactly in integers by
+    Bareiss' fraction-free elimination. None if a minor is exactly zero (the
+    caller then nudges ``x``).
+    """
+    n = len(G)
+    M = [[G[i][j] * den - (num if i == j else 0) for j in range(n)] for i in range(n)]
+    negative, prev = 0, 1
+    for k in range(n):
+        pivot = M[k][k]  # the leading principal minor of order k + 1
+        if pivot == 0:
+            return None
+        negative += (pivot < 0) != (prev < 0)
+        row_k = M[k]
+        for i in range(k + 1, n):
+            row_i = M[i]
+            f = row_i[k]
+            for j in range(k + 1, n):
+                row_i[j] = (row_i[j] * pivot - f * row_k[j]) // prev
+        prev = pivot
+    return negative
+
+
+def reference_singular_values(A) -> np.ndarray:
+    """Singular values of a small matrix to full double precision, by exact arithmetic.
+
+    Every double is an integer times a power of two, so ``G = A^T A`` can be
+    formed exactly in Python's unbounded integers (after one common scaling).
+    Each eigenvalue ``lambda_i`` of ``G`` is then located by bisection,
+    counting the eigenvalues below a trial point exactly with Sylvester's law
+    of inertia (integer Bareiss elimination). The bisection stops
+    when the bracket is one unit in the last place of ``lambda_i``, so each
+    returned ``s_i = sqrt(lambda_i)`` has a relative error of about ``eps``
+    however small it is: a reference for testing the relative accuracy of
+    SVD algorithms without extended-precision libraries.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        Small (``min(m, n) <= 12``): the cost grows like ``n^4`` times the
+        length of the exact numbers. Singular values below about ``1e-150``
+        (whose squares underflow) come out as 0.
+
+    Returns
+    -------
+    s : ndarray of float64, shape (min(m, n),)
+        Non-increasing.
+
+    Notes
+    -----
+    Defined in chapter 4, where it measures how many digits LAPACK and
+    :func:`jacobi_svd` get right on a graded matrix.
+
+    References
+    ----------
+    Golub & Van Loan, *Matrix Computations*, 4th ed., 2013, section 8.4.1
+    (Sturm sequences and inertia counting for symmetric eigenvalues).
+
+    Examples
+    --------
+    >>> reference_singular_values([[3.0, 0.0], [4.0, 5.0]]) ** 2
+    array([45.,  5.])
+    """
+    A = check_matrix(A, "A").astype(np.float64)
+    if A.shape[0] < A.shape[1]:
+        A = A.T
+    m, n = A.shape
+    if n > 12:
+        raise ValueError(
+            f"A must be small for exact arithmetic (min(m, n) <= 12), got min(m, n) = {n}"
+        )
+    # every double is an integer times a power of two: A = Ai / 2**e exactly
+    e = max(0, max(-(math.frexp(float(x))[1] - 53) for x in A.ravel() if x != 0)
+            if np.any(A) else 0)
+    Ai = [[int(Fraction(float(x)) * 2**e) for x in row] for row in A]
+    G = [[sum(Ai[r][i] * Ai[r][j] for r in range(m)) for j in range(n)] for i in range(n)]
+
+    def count(x: float) -> int:  # eigenvalues of A^T A = G / 4**e below x
+        while True:
+            num, den = x.as_integer_ratio()  # x * 4**e = num * 4**e / den
+            c = _inertia_count(G, num * 4**e, den)
+            if c is not None:
+                return c
+            x = float(np.nextafter(x, np.inf))  # x hit an eigenvalue of a leading block
+
+    top = 2.0 * float(np.sum(A * A)) + 1e-300  # above every eigenvalue (the trace)
+    lam = np.zeros(n)
+    for i in range(n):  # the i-th smallest eigenvalue: count(lo) <= i < count(hi)
+        lo, hi = 0.0, top
+        while True:
+            if lo == 0.0:
+                if hi < 1e-300:
+                    break
+                mid = hi * 2.0**-60
+            elif hi / lo > 2.0:
+                mid = math.sqrt(lo) * math.sqrt(hi)
+            else:
+                mid = lo + (hi - lo) / 2
+            if not lo < mid < hi:
+                break
+            if count(mid) > i:
+                hi = mid
+            else:
+                lo = mid
+        if lo == 0.0:  # bracket (0, hi) with hi < 1e-300: zero to double range
+            lam[i] = 0.0 if hi < 1e-300 else hi
+        else:
+            lam[i] = lo + (hi - lo) / 2
+    return np.sqrt(lam[::-1])
