@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from scipy.sparse.linalg import LinearOperator
 
 from ._validation import (
     check_array,
@@ -488,13 +489,22 @@ def power_iteration(
     random_state=None,
     return_n_iter: bool = False,
 ):
-    """Top-``k`` singular triplets by power iteration on ``A^T A`` with deflation.
+    """Top-``k`` singular triplets by power iteration with deflation.
 
-    For triplet ``j`` the iteration ``v <- B^T B v / ||B^T B v||`` runs on the
-    deflated matrix ``B = A - sum_{i<j} s_i u_i v_i^T`` (never formed: only
-    products with ``A``, ``A^T`` and the triplets found so far are used, so
-    ``A`` may be sparse or a ``LinearOperator``). It stops when ``v`` moves by
-    less than ``tol``; then ``s_j = ||B v||`` and ``u_j = B v / s_j``.
+    Triplet ``j`` comes from the deflated matrix ``B = (I - U U^T) A (I - V V^T)``,
+    where ``U`` and ``V`` hold the triplets found so far; with exact triplets
+    this is the explicit deflation ``A - sum_i s_i u_i v_i^T``. ``B`` is never
+    formed: only products with ``A`` and ``A^T`` are used, so ``A`` may be
+    sparse or a ``LinearOperator``. From a random unit ``v`` orthogonal to
+    ``V``, each iteration computes
+
+    ``w = (I - U U^T) A v``, ``s = ||w||``, ``u = w / s``, ``z = (I - V V^T) A^T u``,
+
+    then moves on to ``v <- z / ||z||``, which is ``v <- B^T B v`` normalized.
+    It stops when the residual ``r = z - s v`` (which is ``A^T u - s v`` up to
+    rounding, as ``A V`` lies in the span of ``U``) satisfies
+    ``||r|| <= max(tol * s, max(m, n) * eps * s_1)``, ``eps`` being float64's.
+    The triplets are returned in non-increasing order of ``s``.
 
     Parameters
     ----------
@@ -502,9 +512,9 @@ def power_iteration(
     k : int, default 1
         Number of triplets, ``1 <= k <= min(m, n)``.
     tol : float, default 1e-10
-        Stop when ``||v_new - v|| <= tol`` (unit vectors).
+        Relative residual at which a triplet is accepted (see above).
     max_iter : int, default 1000
-        Iteration cap per triplet; reaching it issues a
+        Iteration cap per triplet (two products each); reaching it issues a
         :class:`ConvergenceWarning`.
     random_state : None, int or numpy.random.Generator
         Seeds the random start vectors.
@@ -515,28 +525,68 @@ def power_iteration(
     -------
     U : ndarray, shape (m, k)
     s : ndarray, shape (k,)
+        Non-increasing.
     Vt : ndarray, shape (k, n)
-        Signs follow :func:`sign_flip`.
+        Signs follow :func:`svdlab.linalg.sign_flip`. The dtype of the three is
+        the input's (float32 or float64); the work is done in float64.
     n_iter : ndarray of int, shape (k,)
         Only if ``return_n_iter``.
 
+    Warns
+    -----
+    ConvergenceWarning
+        When a triplet reaches ``max_iter`` before its residual test.
+
     Notes
     -----
-    Defined in chapter 4. The angle between ``v`` and ``v_j`` shrinks by the
+    Defined in chapter 4.
+
+    **Why the residual.** ``B v = s u`` holds by construction, so the triplet
+    ``(s, u, v)`` is exact for the matrix ``B - u r^T``: ``||r||`` is its
+    backward error. By Weyl's inequality ``s`` is then within ``||r||`` of a
+    singular value of ``B``, and by Wedin's theorem ``v`` is within an angle of
+    about ``||r|| / (s_j - s_{j+1})`` of the singular vector. A small step
+    ``||v_new - v||`` certifies neither. The angle to ``v_j`` shrinks by the
     factor ``(s_{j+1} / s_j)^2`` per iteration, so a small gap means many
     iterations (and a warning when ``max_iter`` runs out); equal singular
-    values leave ``v`` anywhere in their common subspace. Deflation errors
-    accumulate: an error ``delta`` in triplet ``i`` stays in ``B`` as a
-    perturbation of size about ``s_i delta`` and limits the accuracy of every
-    later triplet. Working with ``A^T A`` also means that singular values below
-    about ``sqrt(eps) s_1`` are not resolved (a deflated matrix that small is
-    treated as zero). Use :func:`svd` or ``scipy.sparse.linalg.svds`` for real
+    values leave ``v`` anywhere in their common subspace, which is as good.
+
+    **Accuracy.** Each product ``A x`` is computed with a rounding error of
+    order ``eps ||A|| ||x|| = eps s_1``, whatever the singular value being
+    sought, so no residual below about ``eps s_1`` can be certified: the rule
+    accepts ``max(m, n) * eps * s_1``, and the returned values satisfy
+
+    ``|s_j - sigma_j| <= tol * sigma_j + 2 max(m, n) eps sigma_1``
+
+    (the residual, plus the rounding of the last product). This absolute
+    accuracy is what any method that only multiplies by ``A`` can promise: a
+    singular value far below ``sigma_1`` has a *relative* error of about
+    ``eps sigma_1 / sigma_j`` (LAPACK's bidiagonalization has the same
+    absolute bound; only methods like :func:`jacobi_svd` do better, on
+    matrices whose smallness is in their scaling). Deflation adds no error of
+    first order: an error ``delta`` in an earlier ``v_i`` changes the
+    deflated matrix's singular values only by ``O(delta^2)``. Nothing is
+    squared (``A^T A`` is applied as two products), so values below
+    ``sqrt(eps) s_1`` are resolved, down to the ``eps s_1`` floor. A deflated
+    matrix that is zero to working precision (``k`` above the rank) meets the
+    floor at once; its ``s`` is of order ``eps s_1`` and its vectors complete
+    ``U`` and ``V`` orthonormally. Projecting both sides keeps ``U`` and ``V``
+    orthonormal to working precision even when ``s_j`` is tiny (with
+    ``u_j = A v_j / s_j`` alone, ``U`` would lose orthogonality like
+    ``||r_i|| / s_j``).
+
+    Use :func:`svdlab.linalg.svd` or ``scipy.sparse.linalg.svds`` for real
     work; chapter 10 uses the same iteration to estimate spectral norms.
 
     References
     ----------
     Golub & Van Loan, *Matrix Computations*, 4th ed., 2013, sections 8.2.1
-    and 7.3.1. Trefethen & Bau, *Numerical Linear Algebra*, 1997, lecture 27.
+    and 7.3.1 (power iteration), 8.6.1 (Weyl and Wedin). Y. Saad, *Numerical
+    Methods for Large Eigenvalue Problems*, 2nd ed., SIAM, 2011, section 4.2
+    (deflation). J. W. Daniel, W. B. Gragg, L. Kaufman and G. W. Stewart,
+    "Reorthogonalization and stable algorithms for updating the Gram-Schmidt QR
+    factorization", Math. Comp. 30 (1976) (the repeated projection).
+    Trefethen & Bau, *Numerical Linear Algebra*, 1997, lecture 27.
 
     Examples
     --------
@@ -546,6 +596,9 @@ def power_iteration(
     array([3., 2.])
     >>> bool(np.all(n_iter < 100))     # (2/3)^2 and (1/2)^2: fast
     True
+    >>> r = A.T @ U - Vt.T * s         # the certified residuals
+    >>> bool(np.all(np.linalg.norm(r, axis=0) <= 1e-10 * s))
+    True
     """
     A = check_operator(A, "A")
     m, n = A.shape
@@ -554,56 +607,63 @@ def power_iteration(
     max_iter = check_int(max_iter, "max_iter", min_value=1)
     rng = check_random_state(random_state)
     out_dtype = np.dtype(A.dtype) if np.dtype(A.dtype).kind == "f" else np.dtype(np.float64)
+    if not isinstance(A, LinearOperator):
+        A = A.astype(np.float64, copy=False)  # float32 data, float64 work
+    eps = np.finfo(np.float64).eps
     U = np.zeros((m, k))
     V = np.zeros((n, k))
     s = np.zeros(k)
     n_iter = np.zeros(k, dtype=np.int64)
-    eps = np.finfo(out_dtype).eps
+    s_max = 0.0  # the largest s seen: s_1, or a lower estimate while j = 0
 
-    def apply_B(v, j):  # (A - U_j S_j V_j^T) v
-        return A @ v - U[:, :j] @ (s[:j] * (V[:, :j].T @ v))
+    def project_out(X, x):
+        # (I - X X^T) x, repeated while a pass removes most of x (Daniel, Gragg, Kaufman
+        # and Stewart 1976): a pass leaves components along X of relative size
+        # eps * ||x_before|| / ||x_after||, small once the norm stops collapsing. If it
+        # collapses three times, x lies in span(X) to working precision (A v of a
+        # rank-deficient A, a start vector in the row space): the answer is zero.
+        for _ in range(3):
+            y = x - X @ (X.T @ x)
+            if np.linalg.norm(y) > np.linalg.norm(x) / np.sqrt(2):
+                return y
+            x = y
+        return np.zeros_like(x)
 
-    def apply_Bt(w, j):  # (A - U_j S_j V_j^T)^T w
-        return A.T @ w - V[:, :j] @ (s[:j] * (U[:, :j].T @ w))
-
-    def orthonormal_to(X, size):  # a random unit vector orthogonal to the columns of X
-        x = rng.standard_normal(size)
-        for _ in range(2):  # twice is enough (Kahan-Parlett)
-            x -= X @ (X.T @ x)
-        return x / np.linalg.norm(x)
+    def unit_orthogonal_to(X, size):
+        while True:  # j < size, so a random vector leaves span(X) with probability 1
+            x = project_out(X, rng.standard_normal(size))
+            if np.any(x):
+                return x / np.linalg.norm(x)
 
     for j in range(k):
-        v = orthonormal_to(V[:, :j], n)
-        # a deflated matrix this small is zero to working precision (see Notes)
-        floor = 0.0 if j == 0 else 10 * max(m, n) * eps * s[0] ** 2
-        converged, delta, it = False, np.inf, 0
-        while not converged and it < max_iter:
-            it += 1
-            z = apply_Bt(apply_B(v, j), j)
-            z_norm = np.linalg.norm(z)
-            if z_norm <= floor:
-                converged = True
+        Uj, Vj = U[:, :j], V[:, :j]
+        v = unit_orthogonal_to(Vj, n)
+        for it in range(1, max_iter + 1):  # noqa: B007 (it is used after the loop)
+            w = project_out(Uj, np.asarray(A @ v, dtype=np.float64).ravel())
+            sigma = float(np.linalg.norm(w))
+            if sigma == 0.0:  # B v = 0 to working precision: v is a null vector of B
+                u, r_norm = unit_orthogonal_to(Uj, m), 0.0
                 break
-            v_new = z / z_norm
-            delta = np.linalg.norm(v_new - v)
-            v = v_new
-            converged = delta <= tol
-        n_iter[j] = it
-        if not converged:
+            u = w / sigma
+            z = project_out(Vj, np.asarray(A.T @ u, dtype=np.float64).ravel())
+            r_norm = float(np.linalg.norm(z - sigma * v))
+            s_max = max(s_max, sigma)
+            if r_norm <= max(tol * sigma, max(m, n) * eps * s_max) or not np.any(z):
+                break  # (z = 0 makes r_norm = sigma: then sigma itself is rounding noise)
+            v = z / np.linalg.norm(z)
+        else:
             warnings.warn(
                 f"power_iteration: triplet {j + 1} did not converge in max_iter={max_iter} "
-                f"iterations (last change of v {delta:.2e} > tol={tol:g}); the rate is "
-                f"(s_{j + 2}/s_{j + 1})^2 per iteration, slow when the two are close",
+                f"iterations (residual ||A^T u - s v|| = {r_norm:.2e} > tol * s = "
+                f"{tol * sigma:.2e}); the rate is (s_{j + 2}/s_{j + 1})^2 per iteration, "
+                "slow when the two are close",
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        w = apply_B(v, j)
-        sigma = np.linalg.norm(w)
-        s[j], V[:, j] = sigma, v
-        if sigma > 0 and sigma**2 > floor:
-            U[:, j] = w / sigma
-        else:
-            U[:, j] = orthonormal_to(U[:, :j], m)
+        n_iter[j] = it
+        U[:, j], s[j], V[:, j] = u, sigma, v
+    order = np.argsort(-s, kind="stable")  # already sorted unless a start was unlucky
+    U, s, V, n_iter = U[:, order], s[order], V[:, order], n_iter[order]
     U, Vt = sign_flip(U, V.T)
     U, s, Vt = U.astype(out_dtype), s.astype(out_dtype), Vt.astype(out_dtype)
     return (U, s, Vt, n_iter) if return_n_iter else (U, s, Vt)

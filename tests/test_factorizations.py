@@ -396,6 +396,150 @@ def test_power_iteration_zero_and_rank_deficient():
     np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-8)
 
 
+def _power_bound(A, s_ref, tol):
+    """The accuracy power_iteration promises (its Notes): tol * s_j + 2 max(m, n) eps s_1.
+
+    The stopping rule certifies a backward error of max(tol s_j, max(m, n) eps s_1) per
+    triplet, and the final product A v adds rounding of at most the same floor; the work is
+    float64 whatever the input dtype, so eps is float64's. A float32 result is then rounded
+    once more, by half an ulp of float32 relative to s_j.
+    """
+    m, n = A.shape
+    out_eps = np.finfo(A.dtype).eps / 2 if A.dtype == np.float32 else 0.0
+    return (tol + out_eps) * s_ref + 2 * max(m, n) * EPS * s_ref[0]
+
+
+def _triplet_residuals(A, U, s, Vt):
+    """||A^T u_j - s_j v_j|| and ||A v_j - s_j u_j|| in float64, one per triplet."""
+    A64, U64, s64, V64 = (np.asarray(x, dtype=np.float64) for x in (A, U, s, Vt.T))
+    return (np.linalg.norm(A64.T @ U64 - V64 * s64, axis=0),
+            np.linalg.norm(A64 @ V64 - U64 * s64, axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rotated", [False, True])
+def test_power_iteration_graded_spectrum_is_sorted_accurate_and_orthonormal(dtype, rotated):
+    # sigma = 1, 0.1, 0.01, 0.001 (issue 12): the deflated matrix is never zero here, yet
+    # the old zero test (float32's eps on float64 work, applied to the first iterate)
+    # stopped unlucky starts after one iteration, returning unsorted, wrong triplets
+    s_true = 10.0 ** -np.arange(4)
+    for seed in range(40):
+        A = (_decaying(4, 4, s_true, seed) if rotated else np.diag(s_true)).astype(dtype)
+        s_ref = F.reference_singular_values(A)  # exact values of the stored matrix
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            U, s, Vt = F.power_iteration(A, 4, random_state=seed)
+        assert np.all(np.diff(s) <= 0), (seed, s)
+        assert np.all(np.abs(s - s_ref) <= _power_bound(A, s_ref, 1e-10)), (seed, s, s_ref)
+        # both factors are projected against the earlier vectors, so they are orthonormal
+        # to rounding of the output dtype (a few eps per entry of the Gram matrix)
+        eps_out = np.finfo(dtype).eps
+        np.testing.assert_allclose(Vt @ Vt.T, np.eye(4), rtol=0, atol=8 * eps_out)
+        np.testing.assert_allclose(U.T @ U, np.eye(4), rtol=0, atol=8 * eps_out)
+
+
+@pytest.mark.parametrize("shape, s_true", [
+    ((10, 8), np.logspace(0, -12, 8)),
+    ((8, 8), np.array([1.0, 3e-7])),
+])
+def test_power_iteration_small_singular_values_to_absolute_accuracy(shape, s_true):
+    # Products with A carry rounding errors of order eps ||A|| = eps s_1, so s_j is found to
+    # an absolute accuracy of a few max(m, n) eps s_1, not to a relative one: exactly the
+    # bound of the docstring is checked (against exact singular values), nothing stronger.
+    # Before issue 12's fix a sigma of 3e-7 came back as ~1e-7 (the first iterate was
+    # taken for a zero deflated matrix).
+    k = len(s_true)
+    for seed in range(10):
+        A = _decaying(*shape, s_true, seed)
+        s_ref = F.reference_singular_values(A)[:k]
+        U, s, Vt = F.power_iteration(A, k, random_state=seed)
+        assert np.all(np.abs(s - s_ref) <= _power_bound(A, s_ref, 1e-10)), (seed, s - s_ref)
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-10])
+def test_power_iteration_stops_on_the_residual(tol):
+    # the stopping rule is the backward error ||A^T u - s v|| <= max(tol s, max(m, n) eps s_1)
+    # of each triplet (recomputed here, so one more floor covers the recomputation); then
+    # A v_j = s_j u_j holds up to the residuals of the earlier triplets
+    A = _decaying(30, 20, np.array([1.0, 0.97, 0.9, 0.5, 0.45, 1e-3]), seed=3)
+    U, s, Vt = F.power_iteration(A, 5, tol=tol, random_state=4)
+    floor = max(A.shape) * EPS * s[0]
+    left, right = _triplet_residuals(A, U, s, Vt)
+    bound = np.maximum(tol * s, floor) + floor
+    assert np.all(left <= bound), (left, bound)
+    earlier = np.sqrt(np.concatenate([[0.0], np.cumsum(bound[:-1] ** 2)]))
+    assert np.all(right <= earlier + floor), (right, earlier)
+    # Weyl: a backward error r moves a singular value by at most ||r||
+    s_ref = np.linalg.svd(A, compute_uv=False)[:5]
+    assert np.all(np.abs(s - s_ref) <= bound + earlier + floor)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1.0, 1e150])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (6, 1), (7, 4), (3, 8)])
+def test_power_iteration_any_shape_and_scale_full_rank(shape, scale):
+    # k = min(m, n): the last triplet lives in a one-dimensional complement; huge and
+    # tiny scales must neither overflow (no s^2 is formed) nor stop early (the floor
+    # scales with s_1)
+    rng = np.random.default_rng(sum(shape))
+    A = rng.standard_normal(shape) * scale
+    k = min(shape)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        U, s, Vt = F.power_iteration(A, k, random_state=0)
+    s_ref = np.linalg.svd(A, compute_uv=False)
+    # the gaps of a random matrix are not tiny, so tol = 1e-10 holds; LAPACK's own
+    # error is another max(m, n) eps s_1
+    bound = _power_bound(A, s_ref, 1e-10) + max(shape) * EPS * s_ref[0]
+    assert np.all(np.abs(s - s_ref) <= bound)
+    assert np.all(Vt[np.arange(k), np.argmax(np.abs(Vt), axis=1)] > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, kind=kinds, seed=st.integers(0, 2**16))
+def test_power_iteration_all_triplets_property(shape, kind, seed):
+    # every triplet of random, cond-1e12, rank-deficient and integer matrices: sorted,
+    # orthonormal factors, and the documented bound against LAPACK (whose own error is
+    # another max(m, n) eps s_1). A warning is allowed only where a gap is tiny.
+    A = _matrix(np.random.default_rng(seed), *shape, kind)
+    k = min(shape)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        U, s, Vt = F.power_iteration(A, k, random_state=seed)
+    assert np.all(np.diff(s) <= 0)
+    np.testing.assert_allclose(U.T @ U, np.eye(k), rtol=0, atol=8 * k * EPS)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(k), rtol=0, atol=8 * k * EPS)
+    s_ref = np.linalg.svd(A, compute_uv=False)
+    if caught:
+        assert all(issubclass(w.category, F.ConvergenceWarning) for w in caught)
+        assert np.min(s_ref[1:] / s_ref[:-1]) > 0.99  # (s_{j+1}/s_j)^2000 > 1e-9
+    else:
+        bound = _power_bound(A, s_ref, 1e-10) + max(shape) * EPS * s_ref[0]
+        assert np.all(np.abs(s - s_ref) <= bound)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_power_iteration_rank_deficient(dtype):
+    # rank 2 in float64, asked for 4 triplets: the last two deflated matrices are zero to
+    # rounding and must be recognized at once (no warning, a few iterations), with the
+    # vectors completed orthonormally. Rounded to float32 the same matrix has full rank,
+    # with singular values ~ eps_32 s_1 that the float64 work resolves like any other.
+    # (The same seed draws A and the start vectors, so for seed 16 a start vector lies
+    # in the row space: projected once or twice it is noise, not orthogonal to V.)
+    for seed in range(20):
+        g = np.random.default_rng(seed)
+        A = (g.standard_normal((9, 2)) @ g.standard_normal((2, 6))).astype(dtype)
+        s_ref = F.reference_singular_values(A)[:4]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            U, s, Vt, n_iter = F.power_iteration(A, 4, random_state=seed, return_n_iter=True)
+        assert np.all(np.abs(s - s_ref) <= _power_bound(A, s_ref, 1e-10)), (seed, s, s_ref)
+        if dtype == np.float64:
+            assert np.all(n_iter[2:] == 1), n_iter
+        eps_out = np.finfo(dtype).eps
+        np.testing.assert_allclose(U.T @ U, np.eye(4), rtol=0, atol=8 * eps_out)
+        np.testing.assert_allclose(Vt @ Vt.T, np.eye(4), rtol=0, atol=8 * eps_out)
+
+
 def test_power_iteration_bad_input():
     A = np.eye(3)
     with pytest.raises(ValueError, match="k must be an integer in 1..3"):
