@@ -699,6 +699,7 @@ def jacobi_svd(
     ``G = U diag(s)`` with ``s`` the column norms, and the product of the
     rotations is ``V``. Every rotation of a sweep is applied, one round of
     disjoint pairs at a time (round-robin order), as vectorized column updates.
+    Columns that have become rounding noise are left alone (see Notes).
 
     Parameters
     ----------
@@ -719,7 +720,7 @@ def jacobi_svd(
     s : ndarray, shape (r,)
         Non-increasing, ``r = min(m, n)``.
     Vt : ndarray, shape (r, n)
-        Signs follow :func:`sign_flip`.
+        Signs follow :func:`svdlab.linalg.sign_flip`.
     n_sweeps : int
         Only if ``return_n_sweeps``.
 
@@ -736,14 +737,36 @@ def jacobi_svd(
     :func:`reference_singular_values`. The price is speed: each sweep costs
     about ``3mn^2`` flops, and several sweeps are needed.
 
+    **Negligible columns.** The data are exact, but every rotation
+    ``g_p <- c g_p - s g_q`` adds a rounding error of about
+    ``eps (|c| ||g_p|| + |s| ||g_q||)`` to the column it writes, and passes on
+    the errors its inputs carried (each column's error is tracked, the
+    independent contributions added in quadrature). On a singular matrix one column is rotated
+    towards zero: once its norm is below the error it carries, it is rounding
+    noise, its cosine with any other column is meaningless (of order one,
+    forever), and rotating it only shrinks it towards underflow. Such a column
+    is therefore never rotated again; its norm (zero within its error) is
+    returned as the singular value, with an orthonormal completion as left
+    vector, which changes ``A`` by no more than that error. The threshold is
+    the column's *own* accumulated error, not ``eps ||A||_F``: a column of a
+    graded matrix scaled down to ``1e-40`` never met a large column in a
+    rotation that cancelled, so it carries an error ``eps * 1e-40`` and keeps
+    its relative accuracy. (``eps ||A||_F`` is what the error grows to on a
+    column that has cancelled down from the size of ``A``, which is why a
+    column below it can rarely be rotated meaningfully.) The matrix is scaled
+    by a power of two first (exact), so squared norms neither overflow nor
+    underflow at extreme scales.
+
     References
     ----------
     M. R. Hestenes, "Inversion of matrices by biorthogonalization and related
     results", J. SIAM 6 (1958). J. Demmel and K. Veselic, "Jacobi's method is
     more accurate than QR", SIAM J. Matrix Anal. Appl. 13 (1992). R. P. Brent
     and F. T. Luk, SIAM J. Sci. Stat. Comput. 6 (1985) for the parallel
-    (round-robin) ordering. Golub & Van Loan, *Matrix Computations*, 4th ed.,
-    2013, section 8.6.4.
+    (round-robin) ordering. Z. Drmac and K. Veselic, "New fast and accurate
+    Jacobi SVD algorithm II", SIAM J. Matrix Anal. Appl. 29 (2008), on the
+    care LAPACK's ``gesvj`` takes with small and zero columns. Golub & Van
+    Loan, *Matrix Computations*, 4th ed., 2013, section 8.6.4.
 
     Examples
     --------
@@ -753,6 +776,9 @@ def jacobi_svd(
     array([45.,  5.])
     >>> np.allclose((U * s) @ Vt, A)
     True
+    >>> U, s, Vt, sweeps = jacobi_svd([[1, 2, 3], [1, 2, 3], [2, 5, 6]], return_n_sweeps=True)
+    >>> bool(s[2] < 1e-15 * s[0]), sweeps <= 6      # singular: converges all the same
+    (True, True)
     """
     A = check_matrix(A, "A")
     if tol is not None:
@@ -766,12 +792,16 @@ def jacobi_svd(
         U, Vt = sign_flip(V_t.T, Ut.T)
         return (U, s, Vt, sweeps) if return_n_sweeps else (U, s, Vt)
     dtype = A.dtype
+    eps = np.finfo(dtype).eps
     if tol is None:
-        tol = max(m, n) * np.finfo(dtype).eps
+        tol = max(m, n) * eps
+    big = float(np.abs(A).max())
+    shift = -math.frexp(big)[1] if big > 0 else 0  # max |entry| in [1/2, 1) after scaling
     nn = n + (n % 2)  # a zero column pads an odd n; it is never rotated
     G = np.zeros((m, nn), dtype=dtype)
-    G[:, :n] = A
+    G[:, :n] = np.ldexp(A, shift)
     V = np.eye(nn, dtype=dtype)
+    err = np.zeros(nn)  # bound on the rounding error each column carries (data: exact)
     rounds = _round_robin(nn)
     converged, sweep = False, 0
     while not converged and sweep < max_sweeps:
@@ -782,12 +812,14 @@ def jacobi_svd(
             norm_p = np.linalg.norm(gp, axis=0)
             norm_q = np.linalg.norm(gq, axis=0)
             gamma = np.einsum("ij,ij->j", gp, gq)
-            act = np.abs(gamma) > tol * norm_p * norm_q
+            live = (norm_p > err[p]) & (norm_q > err[q])  # neither column is noise
+            act = live & (np.abs(gamma) > tol * norm_p * norm_q)
             if not act.any():
                 continue
             n_rot += int(act.sum())
             p, q, gamma = p[act], q[act], gamma[act]
-            zeta = (norm_q[act] ** 2 - norm_p[act] ** 2) / (2 * gamma)
+            norm_p, norm_q = norm_p[act], norm_q[act]
+            zeta = (norm_q - norm_p) * (norm_q + norm_p) / (2 * gamma)
             t = np.where(zeta >= 0, 1.0, -1.0) / (np.abs(zeta) + np.hypot(1.0, zeta))
             c = 1 / np.sqrt(1 + t * t)
             sn = c * t
@@ -795,6 +827,16 @@ def jacobi_svd(
                 Mp, Mq = M[:, p], M[:, q]
                 M[:, p] = c * Mp - sn * Mq
                 M[:, q] = sn * Mp + c * Mq
+            # the errors carried over plus this rotation's rounding, eps (|c| ||g_p|| +
+            # |s| ||g_q||), added in quadrature: independent roundings grow like the
+            # square root of their number (a worst-case sum would freeze columns that
+            # are still shrinking meaningfully, at ~100 eps ||A||_F)
+            ac, asn = np.abs(c), np.abs(sn)
+            ep, eq = err[p], err[q]
+            err[p] = np.sqrt((ac * ep) ** 2 + (asn * eq) ** 2
+                             + (eps * (ac * norm_p + asn * norm_q)) ** 2)
+            err[q] = np.sqrt((asn * ep) ** 2 + (ac * eq) ** 2
+                             + (eps * (asn * norm_p + ac * norm_q)) ** 2)
         converged = n_rot == 0
     if not converged:
         warnings.warn(
@@ -803,15 +845,16 @@ def jacobi_svd(
             ConvergenceWarning,
             stacklevel=2,
         )
-    G, V = G[:, :n], V[:n, :n]
+    G, V, err = G[:, :n], V[:n, :n], err[:n]
     s = np.linalg.norm(G, axis=0)
     order = np.argsort(-s, kind="stable")
-    s, G, V = s[order], G[:, order], V[:, order]
-    good = s > np.finfo(dtype).tiny
+    s, G, V, err = s[order], G[:, order], V[:, order], err[order]
+    good = s > err
     U = np.zeros_like(G)
     U[:, good] = G[:, good] / s[good]
     U = _complete_columns(U, good)
     U, Vt = sign_flip(U, V.T)
+    s = np.ldexp(s, -shift)
     return (U, s, Vt, sweep) if return_n_sweeps else (U, s, Vt)
 
 

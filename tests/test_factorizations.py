@@ -628,6 +628,101 @@ def test_jacobi_svd_edge_cases():
                                rtol=1e-5)
 
 
+def _jacobi_checks(A, U, s, Vt, n_sweeps):
+    """Orthonormal factors, sorted values, backward error and agreement with LAPACK.
+
+    Each of the about n sweeps x (n - 1) rotations a column takes part in is orthogonal to
+    a few eps, so the columns of A U-diag(s)-Vt-reconstructed carry an error of order
+    n_sweeps * n * eps * ||A||_F (Demmel & Veselic 1992, columnwise backward error);
+    LAPACK's values differ from the exact ones by max(m, n) eps ||A||_2 more.
+    """
+    m, n = A.shape
+    r = min(m, n)
+    eps = np.finfo(A.dtype).eps
+    normF = float(np.linalg.norm(A.astype(np.float64)))
+    backward = 4 * n_sweeps * max(m, n) * eps * normF
+    assert np.all(np.diff(s) <= 0)
+    np.testing.assert_allclose(U.T @ U, np.eye(r), rtol=0, atol=8 * r * eps)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(r), rtol=0, atol=8 * r * eps)
+    assert np.linalg.norm(L.reconstruct(U, s, Vt) - A) <= backward
+    s_ref = np.linalg.svd(A.astype(np.float64), compute_uv=False)
+    assert np.all(np.abs(s - s_ref) <= backward + max(m, n) * eps * s_ref[0])
+
+
+@pytest.mark.parametrize("A", [
+    [[1, 2, 3], [1, 2, 3], [2, 5, 6]],                    # issue 12: two equal rows
+    [[1, 2, 3], [4, 5, 6], [7, 8, 9]],                    # rank 2, no equal rows
+    np.outer([1.0, 2.0, 3.0, 4.0], [1.0, -1.0, 2.0]),     # rank one
+    np.outer(np.arange(1.0, 8.0), np.arange(1.0, 6.0)) + np.outer(np.ones(7), [1, 0, 1, 0, 1]),
+    [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]],  # equal columns and a zero column
+    np.zeros((4, 3)),
+    np.zeros((2, 5)),
+    [[0.0, 3.0], [0.0, 4.0]],                             # a zero column first
+    np.tile([[1.0, 2.0], [3.0, 4.0]], (3, 3)),            # 6x6 of rank 2
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_jacobi_svd_singular_matrices_converge_without_warnings(A, dtype, transpose):
+    # A column that rotations have shrunk to its own rounding error is noise: its cosine
+    # with any other column is meaningless, so rotating it never converged (50 sweeps, a
+    # ConvergenceWarning and 60 'overflow in divide' on the first matrix). It is skipped,
+    # and its left vector completed orthonormally.
+    A = np.array(A, dtype=dtype)
+    A = A.T if transpose else A
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        U, s, Vt, n_sweeps = F.jacobi_svd(A, return_n_sweeps=True)
+    assert n_sweeps <= 8, n_sweeps  # quadratic convergence: a handful of sweeps
+    _jacobi_checks(A, U, s, Vt, n_sweeps)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("shape, rank", [((8, 6), 3), ((6, 6), 5), ((12, 4), 1), ((5, 9), 2)])
+def test_jacobi_svd_rank_deficient_random(seed, shape, rank):
+    g = np.random.default_rng(seed)
+    A = g.standard_normal((shape[0], rank)) @ g.standard_normal((rank, shape[1]))
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        U, s, Vt, n_sweeps = F.jacobi_svd(A, return_n_sweeps=True)
+    assert n_sweeps <= 10, n_sweeps
+    _jacobi_checks(A, U, s, Vt, n_sweeps)
+    assert np.all(s[rank:] <= 4 * n_sweeps * max(shape) * EPS * np.linalg.norm(A))
+
+
+@pytest.mark.parametrize("scale", [2.0**-1000, 2.0**-600, 2.0**600, 2.0**1000])
+def test_jacobi_svd_huge_and_tiny_scales(scale):
+    # squared column norms of data scaled by 2^600 (~1e180) overflow, by 2^-600 underflow:
+    # the work is scaled by a power of two (exact), so the answer is the scaled answer to
+    # the last bit
+    A = np.random.default_rng(9).standard_normal((7, 5))
+    U1, s1, Vt1 = F.jacobi_svd(A)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        U, s, Vt = F.jacobi_svd(A * scale)
+    np.testing.assert_array_equal(s, s1 * scale)
+    np.testing.assert_array_equal(U, U1)
+    np.testing.assert_array_equal(Vt, Vt1)
+
+
+def test_jacobi_svd_keeps_relative_accuracy_of_tiny_columns():
+    # A = B D with columns scaled down to 1e-40: far below eps ||A||_F, yet meaningful,
+    # since the rounding error a column carries is relative to its own history, not to
+    # ||A||_F. Skipping them by an eps ||A||_F threshold would return their norms instead
+    # of the singular values (wrong in the first digit here, where the columns of B are
+    # far from orthogonal); Jacobi gets each value to a few eps * cond(B).
+    g = np.random.default_rng(10)
+    B = g.standard_normal((6, 5))
+    B[:, 1:] += 3 * B[:, :1]  # columns of B at ~20 degrees from the first
+    B /= np.linalg.norm(B, axis=0)
+    A = B * np.array([1.0, 1e-10, 1e-20, 1e-30, 1e-40])
+    ref = F.reference_singular_values(A)
+    U, s, Vt = F.jacobi_svd(A)
+    cond_B = np.linalg.cond(B)
+    assert np.all(np.abs(s - ref) <= 20 * 5 * EPS * cond_B * ref), np.abs(s - ref) / ref
+    naive = np.linalg.norm(A, axis=0)
+    assert np.max(np.abs(naive[1:] - ref[1:]) / ref[1:]) > 0.1  # what skipping would give
+
+
 def test_jacobi_svd_warns_and_rejects_bad_input():
     A = np.random.default_rng(7).standard_normal((20, 10))
     with pytest.warns(F.ConvergenceWarning, match="max_sweeps=1"):
