@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 
-def sign_flip(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sign_flip(U: np.ndarray | None, Vt: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     """Fix the sign ambiguity of singular vector pairs: the package's one convention.
 
     For each ``i < min(U.shape[1], Vt.shape[0])`` the pair ``(U[:, i], Vt[i, :])``
@@ -74,22 +74,25 @@ def sign_flip(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    U : ndarray, shape (m, p)
-        Left singular vectors as columns.
+    U : ndarray, shape (m, p), or None
+        Left singular vectors as columns; None when only the right vectors are
+        kept (an estimator's ``components_``), as scikit-learn allows.
     Vt : ndarray, shape (q, n)
         Right singular vectors as rows.
 
     Returns
     -------
     U, Vt : ndarray
-        Copies with the signs fixed.
+        Copies with the signs fixed (``U`` is None if it was None).
 
     Notes
     -----
     Defined in chapter 1 (section 1.2, uniqueness up to signs); the notation page
     states the convention. Why the right vectors: for data ``X`` with samples in
     rows, ``Vt`` holds the principal axes (``components_``), which do not depend
-    on how many samples there are, while ``U`` does.
+    on how many samples there are, while ``U`` does. An exact tie in magnitude
+    between entries of opposite signs is decided by position, so a near tie can
+    be decided differently by two computations whose rounding differs.
 
     Examples
     --------
@@ -102,20 +105,24 @@ def sign_flip(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> Uf
     array([[-0.6,  0.8],
            [-0.8, -0.6]])
+    >>> sign_flip(None, Vt)[1]          # the components alone
+    array([[ 1., -0.],
+           [ 0.,  1.]])
     """
-    U = np.array(U, copy=True)
     Vt = np.array(Vt, copy=True)
-    if U.ndim != 2 or Vt.ndim != 2:
-        raise ValueError(f"U and Vt must be 2-D arrays, got shapes {U.shape} and {Vt.shape}")
-    r = min(U.shape[1], Vt.shape[0])
+    U = None if U is None else np.array(U, copy=True)
+    if Vt.ndim != 2 or (U is not None and U.ndim != 2):
+        shape_u = None if U is None else U.shape
+        raise ValueError(f"U and Vt must be 2-D arrays, got shapes {shape_u} and {Vt.shape}")
+    r = Vt.shape[0] if U is None else min(U.shape[1], Vt.shape[0])
     if Vt.shape[0] and Vt.shape[1]:
         idx = np.argmax(np.abs(Vt), axis=1)
         signs = np.sign(Vt[np.arange(Vt.shape[0]), idx])
         signs[signs == 0] = 1.0
         Vt *= signs[:, None].astype(Vt.dtype)
-        if U.shape[0]:
+        if U is not None and U.shape[0]:
             U[:, :r] *= signs[:r].astype(U.dtype)
-    if U.shape[1] > r and U.shape[0]:  # columns of a full U with no partner row in Vt
+    if U is not None and U.shape[1] > r and U.shape[0]:  # a full U's unpaired columns
         extra = U[:, r:]
         idx = np.argmax(np.abs(extra), axis=0)
         s2 = np.sign(extra[idx, np.arange(extra.shape[1])])

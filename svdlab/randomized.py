@@ -719,7 +719,7 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
     def _update(self, s, Vt, k):
         r = min(k, s.size)
         Vt = Vt[:r]
-        _, Vt = sign_flip(Vt.T, Vt)  # sign rule applied to the right vectors
+        _, Vt = sign_flip(None, Vt)  # the package's sign rule, on the components
         self.singular_values_ = s[:r].copy()
         self.components_ = np.ascontiguousarray(Vt)
 

@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_array, check_int, check_random_state, check_rank, check_scalar
+from .linalg import sign_flip
 
 __all__ = [
     "GlobalMean", "Baseline", "ImputedSVD", "FunkSVD", "ALS", "SoftImpute", "SVDpp",
@@ -210,9 +211,11 @@ class ImputedSVD(_Recommender):
         R = sparse.csr_matrix((resid, (u, i)), shape=(m, n)).toarray()
         if k < min(m, n) - 1:
             U, s, Vt = svds(R, k=k, random_state=0)
+            U, s, Vt = U[:, ::-1], s[::-1], Vt[::-1]  # svds is ascending; factors go down
         else:
             U, s, Vt = np.linalg.svd(R, full_matrices=False)
             U, s, Vt = U[:, :k], s[:k], Vt[:k]
+        U, Vt = sign_flip(U, Vt)
         self.user_factors_ = U * s
         self.item_factors_ = Vt.T
         return self
@@ -452,11 +455,13 @@ class SoftImpute(_Recommender):
             Z[u, i] = resid
             if r < min(m, n) - 1:
                 U, s, Vt = svds(Z, k=r, random_state=0)
+                U, s, Vt = U[:, ::-1], s[::-1], Vt[::-1]  # svds is ascending
             else:
                 U, s, Vt = np.linalg.svd(Z, full_matrices=False)
                 U, s, Vt = U[:, :r], s[:r], Vt[:r]
             s = np.maximum(s - lam, 0.0)
             Z = (U * s) @ Vt
+        U, Vt = sign_flip(U, Vt)
         keep = s > 0
         self.rank_ = int(keep.sum())
         self.user_factors_ = U[:, keep] * s[keep]

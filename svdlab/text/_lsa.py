@@ -12,6 +12,7 @@ from scipy.sparse.linalg import svds
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._validation import check_int, check_operator, check_option, check_random_state
+from ..linalg import sign_flip
 
 __all__ = ["tfidf", "log_entropy", "LSA"]
 
@@ -106,8 +107,8 @@ class LSA(TransformerMixin, BaseEstimator):
 
     ``fit`` weights the counts (``"tfidf"``, ``"log_entropy"`` or ``"none"``), takes the
     rank-``n_components`` SVD $W \\approx U_k \\Sigma_k V_k^T$ and keeps the document
-    coordinates $U_k\\Sigma_k$ (as ``TruncatedSVD.fit_transform``). Signs are fixed so
-    the largest loading of each component is positive.
+    coordinates $U_k\\Sigma_k$ (as ``TruncatedSVD.fit_transform``). Signs follow
+    :func:`svdlab.linalg.sign_flip`: the largest loading of each component is positive.
 
     References
     ----------
@@ -161,8 +162,7 @@ class LSA(TransformerMixin, BaseEstimator):
         U, s, Vt = svds(W, k=k, v0=v0)
         order = np.argsort(s)[::-1]
         U, s, Vt = U[:, order], s[order], Vt[order]
-        flip = np.sign(Vt[np.arange(k), np.argmax(np.abs(Vt), axis=1)])
-        U, Vt = U * flip, Vt * flip[:, None]
+        U, Vt = sign_flip(U, Vt)
         self.components_ = Vt
         self.singular_values_ = s
         self.embedding_ = U * s
