@@ -344,8 +344,10 @@ def rank_for_energy(s, fraction: float) -> int:
     """
     fraction = check_fraction(fraction, "fraction")
     e = energy(s)
-    # a tolerance so that fraction=1.0 is reached despite rounding in cumsum
-    return int(np.searchsorted(e, fraction - 1e-12, side="left") + 1)
+    # a cumulative sum of r terms carries a relative rounding error of at most r eps, so
+    # a fraction reached exactly in exact arithmetic may come out that much short
+    slack = len(e) * np.finfo(np.float64).eps
+    return int(np.searchsorted(e, fraction * (1 - slack), side="left") + 1)
 
 
 def effective_rank(s) -> float:
