@@ -64,15 +64,18 @@ def _householder(x: np.ndarray) -> np.ndarray | None:
 
     The sign is chosen so that ``x[0]`` and the added ``||x||`` never cancel
     (Golub & Van Loan, section 5.1.2). None means there is nothing to reflect:
-    ``x`` is zero or has a single entry.
+    ``x`` is zero or has a single entry. ``v`` does not depend on the scale of
+    ``x``, so ``x`` is first scaled by a power of two (exactly) to a largest
+    entry in [1/2, 1): the squares in ``||x||`` can then neither overflow nor
+    underflow, and scaled data give bit-for-bit scaled factors.
     """
     if x.shape[0] < 2:
         return None
-    alpha = np.linalg.norm(x)
-    if alpha == 0:
+    big = float(np.max(np.abs(x)))
+    if big == 0:
         return None
-    v = np.array(x, copy=True)
-    v[0] += math.copysign(alpha, v[0])
+    v = np.ldexp(x, -math.frexp(big)[1])
+    v[0] += math.copysign(np.linalg.norm(v), v[0])
     return v / np.linalg.norm(v)
 
 

@@ -300,6 +300,29 @@ def test_qr_edge_cases():
                                atol=2 * _householder_gamma(6, 3, eps32) + _gamma(6, eps32))
 
 
+@pytest.mark.parametrize("scale", [2.0**-1000, 2.0**-600, 2.0**600, 2.0**1000])
+def test_factorizations_scale_exactly(scale):
+    # LU, QR, Cholesky and bidiagonalization commute with scaling by a power of two, which
+    # is exact: the factors must be the scaled factors to the last bit. Squared norms of
+    # 2^600-scaled columns overflow and of 2^-600-scaled ones underflow, so a reflection
+    # built from ||x|| directly broke down (overflow, or a column taken for zero).
+    g = np.random.default_rng(11)
+    A = g.standard_normal((6, 4))
+    S = A @ A.T + np.eye(6)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        P, Lf, U = F.lu(A * scale)
+        Q, R = F.qr_householder(A * scale)
+        Lc = F.cholesky(S * scale)  # even exponents: sqrt(scale) is exact
+        Ub, B, Vtb = F.golub_kahan_bidiag(A * scale)
+    P0, L0, U0 = F.lu(A)
+    Q0, R0 = F.qr_householder(A)
+    Ub0, B0, Vtb0 = F.golub_kahan_bidiag(A)
+    for x, y in [(P, P0), (Lf, L0), (U, U0 * scale), (Q, Q0), (R, R0 * scale),
+                 (Lc, F.cholesky(S) * np.sqrt(scale)), (Ub, Ub0), (B, B0 * scale), (Vtb, Vtb0)]:
+        np.testing.assert_array_equal(x, y)
+
+
 def test_qr_bad_input():
     with pytest.raises(ValueError, match="mode must be one of"):
         F.qr_householder(np.eye(2), mode="full")
