@@ -71,3 +71,41 @@ def test_brown():
     assert len(set(brown.category)) == 15
     assert "/" not in brown.texts[0].split("\n")[0].split()[0]
     assert D.sha256(D.fetch("brown")) == D.get_info("brown").sha256
+
+
+@pytest.mark.parametrize("name, loader", [("sotu", D.load_sotu), ("brown", D.load_brown)])
+def test_corpus_downloads_from_svdlab_data_url_without_a_checkout(name, loader, tmp_path,
+                                                                  monkeypatch):
+    """The Colab path: no data/ folder, no cache; SVDLAB_DATA_URL serves the repository copy."""
+    import functools
+    import http.server
+    import threading
+
+    src = D.fetch(name)  # the checkout's copy, served as the repository would
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / src.name).write_bytes(src.read_bytes())
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, fmt, *args):
+            requests.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(www)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr("svdlab.datasets._registry.data_dir", lambda: None)
+        monkeypatch.setenv("SVDLAB_DATA_URL", f"http://127.0.0.1:{httpd.server_address[1]}/")
+        cache = tmp_path / "cache"
+        corpus = loader(cache=cache)
+        assert requests == [f"/{src.name}"], requests
+        assert (cache / src.name).is_file() and len(corpus) > 200
+        # offline afterwards: the verified cached copy is used, no second request
+        assert len(loader(cache=cache, download=False)) == len(corpus)
+        assert len(requests) == 1
+        with pytest.raises(D.DatasetError, match="not available offline"):
+            loader(cache=tmp_path / "empty", download=False)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

