@@ -250,16 +250,25 @@ class Adam:
         """One update with the gradients ``grads`` (one per parameter, same shapes)."""
         self.t += 1
         b1, b2, lr, wd = self.b1, self.b2, self.lr, self.weight_decay
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
         for p, g, mi, vi in zip(self.params, grads, self.m, self.v, strict=True):
             if wd and p.ndim > 1:
                 g = g + wd * p
+            # p -= lr * (m / c1) / (sqrt(v / c2) + eps), in place, in this order
+            t1 = np.multiply(g, 1 - b1)
             mi *= b1
-            mi += (1 - b1) * g
+            mi += t1
+            np.multiply(g, 1 - b2, out=t1)
+            t1 *= g
             vi *= b2
-            vi += (1 - b2) * g * g
-            mhat = mi / (1 - b1**self.t)
-            vhat = vi / (1 - b2**self.t)
-            p -= (lr * mhat / (np.sqrt(vhat) + self.eps)).astype(p.dtype, copy=False)
+            vi += t1
+            t2 = np.divide(vi, c2)
+            np.sqrt(t2, out=t2)
+            t2 += self.eps
+            np.divide(mi, c1, out=t1)
+            t1 *= lr
+            t1 /= t2
+            p -= t1.astype(p.dtype, copy=False)
 
 
 class SGD:
@@ -471,6 +480,8 @@ class Sequential:
         ------
         ValueError
             If ``X`` and ``y`` disagree in length or a hyperparameter is out of range.
+        FloatingPointError
+            If the loss overflows (the step size is too large for this network).
         """
         loss = check_option(loss, "loss", _LOSSES)
         optimizer = check_option(optimizer, "optimizer", ("adam", "sgd"))
@@ -514,7 +525,12 @@ class Sequential:
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
                 out = self.forward(X[idx], train=True)
-                value, G = _loss_and_grad(out, y[idx], loss)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    value, G = _loss_and_grad(out, y[idx], loss)
+                if not np.isfinite(value):
+                    raise FloatingPointError(
+                        f"the training loss became {value} at step {step + 1}: training "
+                        f"diverged; use a smaller lr (got lr={lr:g})")
                 total += value * idx.size
                 self.backward(G)
                 grads = self.grads

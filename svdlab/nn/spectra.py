@@ -190,7 +190,7 @@ def power_law_fit(x, *, threshold: float = 1e-5, block: int = 256) -> PowerLawFi
     n_tail = int(n - best)
     a_best = float(alpha[best])
     return PowerLawFit(a_best, float(x[best]), float(D[best]), n_tail,
-                       (a_best - 1.0) / np.sqrt(n_tail))
+                       float((a_best - 1.0) / np.sqrt(n_tail)))
 
 
 # ----------------------------------------------------------------------------- simple measures
