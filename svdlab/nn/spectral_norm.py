@@ -80,11 +80,18 @@ def _normalize(x, eps):
 
 
 def _power_steps(A, v, k, eps):
-    """The iteration itself, unchecked: the layers call it once per training step."""
+    """The iteration itself, unchecked: the layers call it once per training step.
+
+    ``sigma = u^T A v`` with the new ``v = A^T u / ||A^T u||`` equals ``||A^T u||``, so
+    the norm computed for the normalization is the estimate: two products per step.
+    """
     for _ in range(k):
-        u = _normalize(A @ v, eps)
-        v = _normalize(A.T @ u, eps)
-    return PowerIterationState(float(u @ (A @ v)), u, v)
+        u = A @ v
+        u /= max(np.sqrt(u @ u), eps)
+        v = A.T @ u
+        sigma = np.sqrt(v @ v)
+        v /= max(sigma, eps)
+    return PowerIterationState(float(sigma), u, v)
 
 
 def spectral_norm_power_iteration(A, v=None, n_iter: int = 1, *, eps: float = 1e-12,
@@ -293,22 +300,27 @@ class SpectralNormalized:
     def forward(self, X, train=False):
         if train:
             self.sigma = self._iterate(self.n_power_iterations)
-            self._X = X
         else:
             self.sigma = float(self.v @ self.W @ self.u)
-        Y = X @ (self.W / np.asarray(self.sigma, dtype=self.W.dtype))
+        XW = X @ self.W
+        if train:
+            self._X, self._XW = X, XW
+        Y = XW / np.asarray(self.sigma, dtype=XW.dtype)     # X (W / sigma), O(batch n_out)
         return Y if self.b is None else Y + self.b
 
     def backward(self, G):
         s = np.asarray(self.sigma, dtype=self.W.dtype)
-        Wsn = self.W / s
-        G_Wsn = self._X.T @ G
-        # d(W / sigma) with d sigma = <dW, v u^T>:  dL/dW = (G_Wsn - <G_Wsn, W_sn> v u^T) / sigma
-        dW = (G_Wsn - np.sum(G_Wsn * Wsn) * np.outer(self.v, self.u)) / s
+        # d(W / sigma) with d sigma = <dW, v u^T>:
+        #   dL/dW = (X^T G - <X^T G, W> / sigma * v u^T) / sigma,
+        # and <X^T G, W> = <G, X W>, read off the forward pass without forming X^T G * W
+        c = np.sum(G * self._XW) / s
+        dW = self._X.T @ G
+        dW -= (c * self.v)[:, None] * self.u[None, :]
+        dW /= s
         self.grads = [dW.astype(self.W.dtype, copy=False)]
         if self.b is not None:
             self.grads.append(G.sum(axis=0))
-        return G @ Wsn.T
+        return (G @ self.W.T) / s
 
     def _jvp(self, H, T):
         W = self.weight_matrix().astype(np.float64)
