@@ -85,11 +85,13 @@ def _power_steps(A, v, k, eps):
     ``sigma = u^T A v`` with the new ``v = A^T u / ||A^T u||`` equals ``||A^T u||``, so
     the norm computed for the normalization is the estimate: two products per step.
     """
+    # np.dot, not @: for a transposed view (a layer passes W.T) the matmul ufunc takes a
+    # slow non-BLAS path on matrix-vector products
     for _ in range(k):
-        u = A @ v
-        u /= max(np.sqrt(u @ u), eps)
-        v = A.T @ u
-        sigma = np.sqrt(v @ v)
+        u = np.dot(A, v)
+        u /= max(np.sqrt(np.dot(u, u)), eps)
+        v = np.dot(A.T, u)
+        sigma = np.sqrt(np.dot(v, v))
         v /= max(sigma, eps)
     return PowerIterationState(float(sigma), u, v)
 
