@@ -1,7 +1,10 @@
 """Chapter 10's SVD inside training: the cost of spectral normalization, LoRA, a small GAN.
 
 Goal (issue 14): one warm-started power-iteration step costs under 5 % of a training step
-at the chapter's layer sizes, and tracks sigma_1 within 1 % after the first epoch.
+at the chapter's layer sizes, and tracks sigma_1 within 1 % after the first epoch. (Measured:
+the cost goal holds at the chapter's sizes; the tracking goal holds for a network that
+training leaves alone, not inside spectral normalization, which flattens the top of the
+spectrum; see ``sn_tracking``.)
 
 1. ``sn_cost``: time per training step (forward, backward, Adam) of the chapter's networks
    (the digits MLP 64-128-128-10 at batch 64, the GAN discriminator 2-64-64-1 at batch 256,
@@ -11,8 +14,9 @@ at the chapter's layer sizes, and tracks sigma_1 within 1 % after the first epoc
    ``parametrizations.spectral_norm``) when it is installed. Best of 5 runs of 50 steps,
    interleaved, one BLAS thread (and one torch thread). The share of the power step is
    measured directly: the time of the power steps alone over the time of a plain step.
-2. ``sn_tracking``: the largest relative error of sigma-hat against the exact sigma_1 of
-   the weight it was used with, after the first epoch (12 epochs on the digits).
+2. ``sn_tracking``: the relative error of sigma-hat against the exact sigma_1 of the weight
+   it was used with, after the first epoch (12 epochs on the digits), for a passive tracker
+   on a plain network and inside spectral normalization.
 3. ``lora``: adapting the digits MLP to rotated digits (300 examples), LoRA ranks 1-32 with
    zero and PiSSA initialization against full fine-tuning: trainable parameters and test
    accuracy, mean and standard deviation over 3 seeds; step sizes chosen on validation
@@ -161,10 +165,28 @@ SN_COLS = ["network", "numpy plain (ms)", "numpy SN (ms)", "numpy exact SVD (ms)
 
 
 def sn_tracking():
+    """One warm-started power step per update: passive on a plain network, inside SN."""
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
+    per_epoch = 1000 // 64 + 1
     rows = []
     for seed in range(3):
+        plain = _plain([64, 128, 128, 10], seed)
+        dense = [la for la in plain.layers if isinstance(la, nn.Dense)]
+        vecs = [nn.spectral_norm_power_iteration(la.W.T, n_iter=15, random_state=seed).v
+                for la in dense]
+        passive = []
+
+        def watch(model, step, dense=dense, vecs=vecs, passive=passive):
+            row = []
+            for i, la in enumerate(dense):
+                st = nn.spectral_norm_power_iteration(la.W.T, vecs[i])
+                vecs[i] = st.v
+                e = np.linalg.norm(la.W.astype(np.float64), 2)
+                row.append(abs(e - st.sigma) / e)
+            passive.append(row)
+
+        plain.fit(X[:1000], y[:1000], epochs=12, lr=2e-3, callback=watch, random_state=seed)
         net = _sn([64, 128, 128, 10], seed)
         layers = [la for la in net.layers if isinstance(la, nn.SpectralNormalized)]
         errs, prev = [], [None]
@@ -176,14 +198,17 @@ def sn_tracking():
             prev[0] = [la.W.copy() for la in layers]
 
         net.fit(X[:1000], y[:1000], epochs=12, lr=2e-3, callback=track, random_state=seed)
-        errs = np.array(errs)
-        per_epoch = 1000 // 64 + 1
-        rows.append([seed, float(errs[0].max()), float(errs[per_epoch:].max())])
-        print(f"tracking seed {seed}: first step {rows[-1][1]:.2e}, after epoch 1 {rows[-1][2]:.2e}")
-    return results.Table("sn_tracking", "Relative error of the one-step power-iteration "
-                         "estimate of sigma_1 (digits MLP, 12 epochs), at the first step and "
-                         "the largest after the first epoch, all three layers.",
-                         ["seed", "first step", "max after epoch 1"], rows)
+        p, e = np.array(passive)[per_epoch:], np.array(errs)[per_epoch:]
+        rows.append([seed, float(p.max()), float(np.median(p)), float(e.max()),
+                     float(np.median(e))])
+        print(f"tracking seed {seed}: passive max {rows[-1][1]:.2e}, inside SN max "
+              f"{rows[-1][3]:.2e} (median {rows[-1][4]:.2e})")
+    return results.Table("sn_tracking", "Relative error of one warm-started power step per "
+                         "update against the exact sigma_1, after the first epoch (digits "
+                         "MLP, Adam 2e-3, 12 epochs, all three layers): passive tracking of a "
+                         "plain network, and the estimate spectral normalization divides by.",
+                         ["seed", "passive max", "passive median", "inside SN max",
+                          "inside SN median"], rows)
 
 
 def lora():
