@@ -17,9 +17,12 @@ Two uses of it in training:
 
 An exact SVD per layer per step would cost ``O(m n min(m, n))``. Both methods instead
 keep the singular vector estimates from the previous step and make **one** power
-iteration per training step, ``O(m n)``: because the weights move little between
-steps, the warm-started vectors stay close to the top singular vectors and one step
-keeps them there. :func:`spectral_norm_power_iteration` is that step, in the layout
+iteration per training step, ``O(m n)``: the weights move little between steps, so the
+warm-started vectors start close to the top singular vectors. Chapter 10 measures how
+close they stay: for a network that training leaves alone the median error is ~1e-4
+(a few percent when the top two singular values cross); inside spectral normalization,
+which stops the estimated top direction from growing and so flattens the top of the
+spectrum, the estimate lags by several percent. :func:`spectral_norm_power_iteration` is that step, in the layout
 and the order of ``torch.nn.utils.parametrizations.spectral_norm``: for the
 ``(out, in)`` matrix ``A``,
 
