@@ -25,6 +25,7 @@ spectrum; see ``sn_tracking``.)
    2000 steps, 6 seeds: modes covered and fraction of high-quality samples.
 
     python benchmarks/nn.py            # about 10 minutes on one quiet core
+    python benchmarks/nn.py --tables sn_cost    # re-run one table, keep the others
 """
 
 from __future__ import annotations
@@ -278,12 +279,26 @@ def gan(n_seeds=6, n_steps=2000):
                           "high-quality fraction"], rows)
 
 
-def main():
+TABLES = {"sn_cost": sn_cost, "sn_tracking": sn_tracking, "lora": lora, "gan": gan}
+
+
+def main(argv=None):
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tables", nargs="+", choices=list(TABLES), default=list(TABLES),
+                    help="re-run only these tables; the others are kept from nn.json")
+    args = ap.parse_args(argv)
+    kept = {}
+    if set(args.tables) != set(TABLES):
+        kept = {t["name"]: t for t in results.load("nn", download=False)["tables"]}
     with threadpool_limits(1):
-        tables = [sn_cost(), sn_tracking(), lora(), gan()]
+        new = {name: TABLES[name]() for name in args.tables}
+    tables = [new[name] if name in new else kept[name] for name in TABLES]
     versions = ("torch", "weightwatcher") if torch is not None else ()
+    command = "python benchmarks/nn.py" + ("" if not kept else " --tables " + " ".join(args.tables))
     path = results.write("nn", "Spectral normalization, LoRA and a small GAN in svdlab.nn "
-                         "(NumPy) against PyTorch", tables, command="python benchmarks/nn.py",
+                         "(NumPy) against PyTorch", tables, command=command,
                          threads=1, versions=versions,
                          notes="Timings on a shared 2-core machine unless re-run quietly; "
                                "accuracy columns do not depend on the machine.")

@@ -45,6 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
 from .._validation import check_int, check_matrix, check_random_state, check_scalar, check_vector
 from .layers import Dense
@@ -314,18 +315,22 @@ class SpectralNormalized:
         return Y if self.b is None else Y + self.b
 
     def backward(self, G):
-        s = np.asarray(self.sigma, dtype=self.W.dtype)
         # d(W / sigma) with d sigma = <dW, v u^T>:
-        #   dL/dW = (X^T G - <X^T G, W> / sigma * v u^T) / sigma,
-        # and <X^T G, W> = <G, X W>, read off the forward pass without forming X^T G * W
-        c = np.sum(G * self._XW) / s
-        dW = self._X.T @ G
-        dW -= (c * self.v)[:, None] * self.u[None, :]
-        dW /= s
+        #   dL/dW = X^T (G / sigma) - <G, X W> / sigma^2 * v u^T,
+        # with <X^T G, W> = <G, X W> read off the forward pass. Only the product X^T (G /
+        # sigma) and one in-place rank-1 update (BLAS ger) touch an m x n array.
+        Gs = G / np.asarray(self.sigma, dtype=G.dtype)
+        c = float(np.sum(Gs * self._XW)) / self.sigma
+        dW = self._X.T @ Gs
+        ger = get_blas_funcs("ger", (dW,))
+        # dW^T (Fortran-ordered) -= c u v^T updates dW in place
+        dWt = ger(-c, self.u.astype(dW.dtype, copy=False), self.v.astype(dW.dtype, copy=False),
+                  a=dW.T, overwrite_a=True)
+        dW = dWt.T
         self.grads = [dW.astype(self.W.dtype, copy=False)]
         if self.b is not None:
             self.grads.append(G.sum(axis=0))
-        return (G @ self.W.T) / s
+        return Gs @ self.W.T
 
     def _jvp(self, H, T):
         W = self.weight_matrix().astype(np.float64)
