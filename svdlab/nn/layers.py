@@ -2,26 +2,45 @@
 
 Taught in chapter 8: the chapter trains an MLP and a small convolutional network on
 scikit-learn's digits, replaces their layers by low-rank factors
-(:mod:`svdlab.compress`) kept as two layers each, and fine-tunes the result. Only
-what that needs is here: dense and convolutional layers (stride 1), ReLU, 2x2
-average pooling, softmax cross-entropy and Adam (Kingma & Ba 2015). Computations
-run in float32, as deployed networks do.
+(:mod:`svdlab.compress`) kept as two layers each, and fine-tunes the result. Chapter 10
+trains deep linear and tanh networks, autoencoders and a small GAN with the same pieces.
+What is here: dense and convolutional layers (stride 1), ReLU and tanh, 2x2 average
+pooling, softmax cross-entropy or squared error, and Adam (Kingma & Ba 2015) or SGD with
+momentum. Computations run in float32, as deployed networks do.
+
+Every layer has ``forward(X, train)`` (``train=True`` keeps what ``backward`` needs),
+``backward(G)`` (stores the parameter gradients in ``grads`` and returns the gradient
+with respect to the input) and ``params`` (the arrays an optimizer updates, in place).
+Layers with a weight matrix also have ``weight_matrix()`` (the matrix the layer
+multiplies by, as :func:`svdlab.nn.weight_spectra` reads it), and the layers of dense
+networks have ``_jvp(H, T)``, the forward-mode product :func:`svdlab.nn.jacobian` uses.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_random_state, check_scalar
+from .._progress import progress
+from .._validation import (
+    check_array,
+    check_int,
+    check_option,
+    check_random_state,
+    check_scalar,
+)
 from ..compress import _im2col, conv2d, factorize_conv, factorize_dense
+from . import init as _init
 
 __all__ = [
     "Dense",
     "Conv2d",
     "ReLU",
+    "Tanh",
     "AvgPool2",
     "Flatten",
     "Sequential",
+    "Adam",
+    "SGD",
     "make_mlp",
     "make_cnn",
 ]
@@ -52,6 +71,15 @@ class Dense:
 
     def flops(self, X_shape) -> int:
         return int(np.prod(X_shape[:-1])) * self.W.size
+
+    def weight_matrix(self) -> np.ndarray:
+        """The matrix ``W`` of ``y = x W + b``, shape (n_in, n_out)."""
+        return self.W
+
+    def _jvp(self, H, T):
+        W = self.W.astype(np.float64)
+        H = H @ W
+        return (H if self.b is None else H + self.b), T @ W
 
 
 class Conv2d:
@@ -103,6 +131,10 @@ class Conv2d:
         Wo = X_shape[3] + 2 * self.padding - kw + 1
         return X_shape[0] * Ho * Wo * self.K.size
 
+    def weight_matrix(self) -> np.ndarray:
+        """The kernel as the (c_in kh kw, c_out) matrix that multiplies the im2col patches."""
+        return self.K.reshape(self.K.shape[0], -1).T
+
 
 class ReLU:
     params: list = []
@@ -115,6 +147,30 @@ class ReLU:
     def backward(self, G):
         self.grads = []
         return G * self._mask
+
+    def _jvp(self, H, T):
+        mask = H > 0
+        return H * mask, T * mask[:, None, :]
+
+
+class Tanh:
+    """Elementwise ``tanh``; its derivative ``1 - tanh^2`` is read off the output."""
+
+    params: list = []
+
+    def forward(self, X, train=False):
+        Y = np.tanh(X)
+        if train:
+            self._Y = Y
+        return Y
+
+    def backward(self, G):
+        self.grads = []
+        return G * (1 - self._Y * self._Y)
+
+    def _jvp(self, H, T):
+        Y = np.tanh(H)
+        return Y, T * (1 - Y * Y)[:, None, :]
 
 
 class AvgPool2:
@@ -142,15 +198,158 @@ class Flatten:
         self.grads = []
         return G.reshape(self._shape)
 
+    def _jvp(self, H, T):
+        return H, T
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) on a list of arrays, updated in place.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The arrays to update (``Sequential.params``).
+    lr : float
+        Step size.
+    betas : (float, float)
+        Decay rates of the first and second moment estimates.
+    eps : float
+        Added to the root of the second moment.
+    weight_decay : float
+        L2 penalty ``weight_decay / 2 * ||W||_F^2`` on every array with two or more
+        dimensions (weights, not biases), added to the gradient (coupled, as in the
+        original Adam; the Frobenius penalty of chapter 10 is exactly this).
+
+    Examples
+    --------
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Adam([w], lr=0.1)
+    >>> opt.step([2 * w])             # the first step moves each entry by lr
+    >>> w
+    array([ 0.9, -1.9])
+
+    References
+    ----------
+    D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+    Taught in chapters 8 and 10.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        self.params = list(params)
+        self.lr = check_scalar(lr, "lr", low=0.0, include_low=False)
+        self.b1, self.b2 = (check_scalar(b, "betas[i]", low=0.0, high=1.0, include_high=False)
+                            for b in betas)
+        self.eps = check_scalar(eps, "eps", low=0.0, include_low=False)
+        self.weight_decay = check_scalar(weight_decay, "weight_decay", low=0.0)
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def step(self, grads) -> None:
+        """One update with the gradients ``grads`` (one per parameter, same shapes)."""
+        self.t += 1
+        b1, b2, lr, wd = self.b1, self.b2, self.lr, self.weight_decay
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
+        for p, g, mi, vi in zip(self.params, grads, self.m, self.v, strict=True):
+            if wd and p.ndim > 1:
+                g = g + wd * p
+            # p -= lr * (m / c1) / (sqrt(v / c2) + eps), in place, in this order
+            t1 = np.multiply(g, 1 - b1)
+            mi *= b1
+            mi += t1
+            np.multiply(g, 1 - b2, out=t1)
+            t1 *= g
+            vi *= b2
+            vi += t1
+            t2 = np.divide(vi, c2)
+            np.sqrt(t2, out=t2)
+            t2 += self.eps
+            np.divide(mi, c1, out=t1)
+            t1 *= lr
+            t1 /= t2
+            p -= t1.astype(p.dtype, copy=False)
+
+
+class SGD:
+    """Stochastic gradient descent with (heavy-ball) momentum, in place.
+
+    Parameters
+    ----------
+    params : list of ndarray
+    lr : float
+    momentum : float in [0, 1)
+        ``velocity = momentum * velocity + g``; ``p -= lr * velocity``.
+    weight_decay : float
+        As in :class:`Adam`.
+
+    Examples
+    --------
+    >>> w = np.array([1.0])
+    >>> SGD([w], lr=0.25).step([2 * w])
+    >>> w
+    array([0.5])
+
+    Taught in chapter 10 (deep linear networks train by plain gradient descent).
+    """
+
+    def __init__(self, params, lr: float = 1e-2, momentum: float = 0.0,
+                 weight_decay: float = 0.0):
+        self.params = list(params)
+        self.lr = check_scalar(lr, "lr", low=0.0, include_low=False)
+        self.momentum = check_scalar(momentum, "momentum", low=0.0, high=1.0,
+                                     include_high=False)
+        self.weight_decay = check_scalar(weight_decay, "weight_decay", low=0.0)
+        self.vel = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def step(self, grads) -> None:
+        """One update with the gradients ``grads``."""
+        self.t += 1
+        for p, g, vel in zip(self.params, grads, self.vel, strict=True):
+            if self.weight_decay and p.ndim > 1:
+                g = g + self.weight_decay * p
+            if self.momentum:
+                vel *= self.momentum
+                vel += g
+                g = vel
+            p -= (self.lr * g).astype(p.dtype, copy=False)
+
+
+_LOSSES = ("cross_entropy", "mse")
+
+
+def _loss_and_grad(out, y, loss):
+    """Mean loss over the batch and its gradient with respect to ``out``."""
+    B = out.shape[0]
+    if loss == "cross_entropy":
+        Z = out - out.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        total = P.sum(axis=1, keepdims=True)
+        value = float(np.mean(np.log(total[:, 0]) - Z[np.arange(B), y]))
+        P /= total
+        P[np.arange(B), y] -= 1.0
+        return value, P / B
+    R = out - y
+    return float(0.5 * np.sum(R * R) / B), R / B
+
 
 class Sequential:
-    """A feed-forward classifier: a list of layers, softmax cross-entropy, Adam.
+    """A feed-forward network: a list of layers, trained on cross-entropy or squared error.
 
     Parameters
     ----------
     layers : list
-        :class:`Dense`, :class:`Conv2d`, :class:`ReLU`, :class:`AvgPool2`,
-        :class:`Flatten` objects; the last layer outputs the class logits.
+        :class:`Dense`, :class:`Conv2d`, :class:`ReLU`, :class:`Tanh`,
+        :class:`AvgPool2`, :class:`Flatten` objects (and the layers of
+        :mod:`svdlab.nn.spectral_norm` and :mod:`svdlab.nn.lora`); for a classifier
+        the last layer outputs the class logits.
+
+    Attributes
+    ----------
+    loss_curve_ : list of float
+        After :meth:`fit`: the mean training loss of each epoch (over its mini-batches,
+        each measured before its update).
 
     Examples
     --------
@@ -162,22 +361,44 @@ class Sequential:
     >>> small = net.factorized({2: 8})     # the 64 x 64 hidden layer becomes 64x8 and 8x64
     >>> net.n_params(), small.n_params()
     (8970, 5898)
+    >>> bool(net.loss_curve_[-1] < net.loss_curve_[0])
+    True
 
     References
     ----------
     D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
-    Taught in chapter 8.
+    Taught in chapters 8 and 10.
     """
 
     def __init__(self, layers):
         self.layers = list(layers)
 
     def forward(self, X, train: bool = False) -> np.ndarray:
-        """Logits for a batch ``X``."""
+        """Outputs (logits) for a batch ``X``."""
         H = np.asarray(X, dtype=_F)
         for layer in self.layers:
             H = layer.forward(H, train)
         return H
+
+    def backward(self, G) -> np.ndarray:
+        """Back-propagate ``G = dL/d(output)`` after ``forward(X, train=True)``.
+
+        Fills each layer's ``grads`` and returns ``dL/dX`` (a GAN's generator is
+        trained through it).
+        """
+        for layer in reversed(self.layers):
+            G = layer.backward(G)
+        return G
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """Every trainable array, in layer order (what an optimizer updates)."""
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self) -> list[np.ndarray]:
+        """The gradients of :attr:`params` from the last :meth:`backward`."""
+        return [g for layer in self.layers for g in layer.grads]
 
     def predict(self, X, batch_size: int = 4096) -> np.ndarray:
         """Predicted classes."""
@@ -190,9 +411,18 @@ class Sequential:
         y = check_array(y, "y", ndim=1, dtype="int")
         return float(np.mean(self.predict(X) == y))
 
+    def loss(self, X, y, loss: str = "cross_entropy") -> float:
+        """Mean loss on ``(X, y)``: cross-entropy (``y`` class labels) or ``"mse"``
+        (``y`` targets; half the squared error, averaged over samples)."""
+        loss = check_option(loss, "loss", _LOSSES)
+        X = check_array(X, "X", ndim=(2, 4))
+        y = (check_array(y, "y", ndim=1, dtype="int") if loss == "cross_entropy"
+             else check_array(y, "y", ndim=2))
+        return _loss_and_grad(self.forward(X).astype(np.float64), y, loss)[0]
+
     def n_params(self) -> int:
-        """Number of parameters (weights and biases)."""
-        return int(sum(p.size for layer in self.layers for p in layer.params))
+        """Number of trainable parameters (weights and biases)."""
+        return int(sum(p.size for p in self.params))
 
     def flops(self, X_shape) -> int:
         """Multiply-adds of the weight layers for an input of shape ``X_shape``."""
@@ -203,11 +433,63 @@ class Sequential:
             H = layer.forward(H)
         return int(total)
 
+    def copy(self) -> Sequential:
+        """An independent copy (weights copied, no training state)."""
+        return Sequential([_copy(layer) for layer in self.layers])
+
     def fit(self, X, y, *, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
-            weight_decay: float = 0.0, random_state=0) -> Sequential:
-        """Train (or fine-tune) with Adam on softmax cross-entropy; returns ``self``."""
+            weight_decay: float = 0.0, loss: str = "cross_entropy", optimizer: str = "adam",
+            momentum: float = 0.0, spectral_penalty: float = 0.0, callback=None,
+            verbose=False, random_state=0) -> Sequential:
+        """Train (or fine-tune) by mini-batch gradient steps; returns ``self``.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, ...)
+        y : ndarray
+            Class labels, shape (n,), for ``loss="cross_entropy"``; targets of the
+            output's shape for ``loss="mse"`` (an autoencoder passes ``X``).
+        epochs, batch_size : int
+            Passes over the data, and samples per step (shuffled every epoch).
+        lr : float
+            Step size of the optimizer.
+        weight_decay : float
+            L2 (Frobenius) penalty on the weight matrices, see :class:`Adam`.
+        loss : {"cross_entropy", "mse"}
+        optimizer : {"adam", "sgd"}
+        momentum : float
+            Momentum of SGD (ignored by Adam).
+        spectral_penalty : float
+            ``lambda`` of the spectral-norm regularization of Yoshida & Miyato (2017):
+            adds ``lambda / 2 * sigma_1(W)^2`` for every :class:`Dense` weight, whose
+            gradient ``lambda sigma_1 u_1 v_1^T`` comes from one warm-started power
+            iteration per step (:func:`svdlab.nn.spectral_norm_penalty`).
+        callback : callable, optional
+            ``callback(model, step)`` after every update (step counts from 1).
+        verbose : bool
+            Show a progress bar over the epochs with the current loss.
+        random_state : None, int or numpy.random.Generator
+            Seeds the shuffling (and the start vectors of ``spectral_penalty``).
+
+        Returns
+        -------
+        self
+            With ``loss_curve_`` set.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` and ``y`` disagree in length or a hyperparameter is out of range.
+        FloatingPointError
+            If the loss overflows (the step size is too large for this network).
+        """
+        loss = check_option(loss, "loss", _LOSSES)
+        optimizer = check_option(optimizer, "optimizer", ("adam", "sgd"))
         X = check_array(X, "X", ndim=(2, 4)).astype(_F)
-        y = check_array(y, "y", ndim=1, dtype="int")
+        if loss == "cross_entropy":
+            y = check_array(y, "y", ndim=1, dtype="int")
+        else:
+            y = check_array(y, "y", ndim=2).astype(_F)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"X and y must have the same number of samples, got "
                              f"{X.shape[0]} and {y.shape[0]}")
@@ -215,35 +497,56 @@ class Sequential:
         batch_size = check_int(batch_size, "batch_size", min_value=1)
         lr = check_scalar(lr, "lr", low=0.0, include_low=False)
         weight_decay = check_scalar(weight_decay, "weight_decay", low=0.0)
+        spectral_penalty = check_scalar(spectral_penalty, "spectral_penalty", low=0.0)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         rng = check_random_state(random_state)
-        params = [p for layer in self.layers for p in layer.params]
-        m = [np.zeros_like(p) for p in params]
-        v = [np.zeros_like(p) for p in params]
-        b1, b2, eps, step = 0.9, 0.999, 1e-8, 0
+        params = self.params
+        opt = (Adam(params, lr=lr, weight_decay=weight_decay) if optimizer == "adam"
+               else SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay))
+        penalized = []
+        if spectral_penalty:
+            from .spectral_norm import _penalty_step
+
+            penalized = [(i, layer) for i, layer in enumerate(self.layers)
+                         if isinstance(layer, Dense)]
+            offset = {id(p): k for k, p in enumerate(params)}
+            vecs = {}
+            for i, layer in penalized:
+                v0 = rng.standard_normal(layer.W.shape[0])
+                vecs[i] = (v0 / np.linalg.norm(v0)).astype(layer.W.dtype)
         n = X.shape[0]
-        for _ in range(epochs):
+        self.loss_curve_ = []
+        bar = progress(range(epochs), verbose=verbose, desc="Sequential.fit")
+        step = 0
+        for _ in bar:
             order = rng.permutation(n)
+            total = 0.0
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
-                logits = self.forward(X[idx], train=True)
-                P = np.exp(logits - logits.max(axis=1, keepdims=True))
-                P /= P.sum(axis=1, keepdims=True)
-                P[np.arange(idx.size), y[idx]] -= 1.0
-                G = P / idx.size
-                for layer in reversed(self.layers):
-                    G = layer.backward(G)
-                grads = [g for layer in self.layers for g in layer.grads]
+                out = self.forward(X[idx], train=True)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    value, G = _loss_and_grad(out, y[idx], loss)
+                if not np.isfinite(value):
+                    raise FloatingPointError(
+                        f"the training loss became {value} at step {step + 1}: training "
+                        f"diverged; use a smaller lr (got lr={lr:g})")
+                total += value * idx.size
+                self.backward(G)
+                grads = self.grads
+                if penalized:
+                    grads = list(grads)
+                    for i, layer in penalized:
+                        _, gW, vecs[i] = _penalty_step(layer.W, vecs[i],
+                                                               spectral_penalty)
+                        k = offset[id(layer.W)]
+                        grads[k] = grads[k] + gW.astype(grads[k].dtype)
+                opt.step(grads)
                 step += 1
-                for p, g, mi, vi in zip(params, grads, m, v, strict=True):
-                    if weight_decay and p.ndim > 1:
-                        g = g + weight_decay * p
-                    mi *= b1
-                    mi += (1 - b1) * g
-                    vi *= b2
-                    vi += (1 - b2) * g * g
-                    mhat = mi / (1 - b1**step)
-                    vhat = vi / (1 - b2**step)
-                    p -= (lr * mhat / (np.sqrt(vhat) + eps)).astype(_F)
+                if callback is not None:
+                    callback(self, step)
+            self.loss_curve_.append(total / n)
+            bar.set_postfix(loss=self.loss_curve_[-1])
         return self
 
     def factorized(self, ranks: dict[int, int], *, on_no_saving: str = "warn") -> Sequential:
@@ -282,6 +585,8 @@ class Sequential:
 
 
 def _copy(layer):
+    if hasattr(layer, "copy"):  # the spectrally normalized and LoRA layers
+        return layer.copy()
     if isinstance(layer, Dense):
         return Dense(layer.W.copy(), None if layer.b is None else layer.b.copy())
     if isinstance(layer, Conv2d):
@@ -290,28 +595,68 @@ def _copy(layer):
     return type(layer)()
 
 
-def make_mlp(sizes, random_state=0) -> Sequential:
-    """A ReLU MLP with He-initialized layers of the given widths, e.g. ``[64, 1024, 1024, 10]``.
+_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "linear": None}
+
+
+def make_mlp(sizes, random_state=0, *, activation: str = "relu", init: str = "he",
+             gain: float | None = None, bias: bool = True) -> Sequential:
+    """A multilayer perceptron with the given widths, e.g. ``[64, 1024, 1024, 10]``.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Input width, hidden widths, output width.
+    random_state : None, int or numpy.random.Generator
+    activation : {"relu", "tanh", "linear"}
+        Between consecutive dense layers (none after the last); ``"linear"`` makes a
+        deep linear network, a product of matrices.
+    init : {"he", "glorot", "gaussian", "orthogonal"}
+        The weight initialization, see :mod:`svdlab.nn.init`.
+    gain : float, optional
+        Scale of ``"gaussian"`` (std ``gain / sqrt(fan_in)``, default 1) and
+        ``"orthogonal"`` (all singular values equal ``gain``, default 1).
+    bias : bool
+        Give each dense layer a (zero-initialized) bias.
+
+    Returns
+    -------
+    Sequential
 
     References
     ----------
     K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers", ICCV 2015
-    (the initialization). Taught in chapter 8.
+    (the default initialization). Taught in chapters 8 and 10.
 
     Examples
     --------
     >>> [type(layer).__name__ for layer in make_mlp([4, 8, 3]).layers]
     ['Dense', 'ReLU', 'Dense']
+    >>> net = make_mlp([5, 5, 5], activation="linear", init="orthogonal", bias=False)
+    >>> W = net.layers[0].W
+    >>> bool(np.allclose(W.T @ W, np.eye(5), atol=1e-6))
+    True
     """
     sizes = [check_int(s, "sizes[i]", min_value=1) for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
+    activation = check_option(activation, "activation", tuple(_ACTIVATIONS))
+    init = check_option(init, "init", ("he", "glorot", "gaussian", "orthogonal"))
+    if gain is not None:
+        gain = check_scalar(gain, "gain", low=0.0, include_low=False)
     rng = check_random_state(random_state)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(Dense(rng.standard_normal((a, b)) * np.sqrt(2.0 / a), np.zeros(b)))
-        if i < len(sizes) - 2:
-            layers.append(ReLU())
+        if init == "he":
+            W = _init.he_init((a, b), random_state=rng)
+        elif init == "glorot":
+            W = _init.glorot_init((a, b), random_state=rng)
+        elif init == "gaussian":
+            W = _init.gaussian_init((a, b), 1.0 if gain is None else gain, random_state=rng)
+        else:
+            W = _init.orthogonal_init((a, b), 1.0 if gain is None else gain, random_state=rng)
+        layers.append(Dense(W, np.zeros(b) if bias else None))
+        if i < len(sizes) - 2 and _ACTIVATIONS[activation] is not None:
+            layers.append(_ACTIVATIONS[activation]())
     return Sequential(layers)
 
 
