@@ -203,7 +203,7 @@ def test_linear_autoencoder_learns_the_pca_subspace_not_the_basis():
 def test_sklearn_compatible(estimator, check):
     import warnings
 
-    from svdlab.linalg import ConvergenceWarning
+    from svdlab.factorizations import ConvergenceWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

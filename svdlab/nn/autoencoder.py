@@ -45,7 +45,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._progress import progress
 from .._validation import check_int, check_matrix, check_random_state, check_scalar
-from ..linalg import ConvergenceWarning
+from ..factorizations import ConvergenceWarning
 
 __all__ = ["LinearAutoencoder", "principal_angles"]
 
