@@ -186,11 +186,9 @@ def centered_operator(X, mean=None) -> LinearOperator:
 
 
 def _gram(Xc: np.ndarray) -> np.ndarray:
-    """``Xc^T Xc`` by a symmetric rank-k update (BLAS syrk): half the flops of a product."""
-    Xf = np.asfortranarray(Xc)
-    syrk = sla.blas.ssyrk if Xc.dtype == np.float32 else sla.blas.dsyrk
-    G = syrk(1.0, Xf, trans=1, lower=0)         # upper triangle of Xf^T Xf
-    return np.triu(G) + np.triu(G, 1).T
+    """``Xc^T Xc``, symmetrized (NumPy hands ``A.T @ A`` to BLAS as one product)."""
+    G = Xc.T @ Xc
+    return (G + G.T) * 0.5
 
 
 # ----------------------------------------------------------------------------- Minka's MLE
