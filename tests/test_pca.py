@@ -156,11 +156,12 @@ def test_covariance_route_loses_digits_as_kappa_squared():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_randomized_solver_meets_its_design_accuracy(dtype):
+@pytest.mark.parametrize("m,n", [(1500, 300), (300, 1500)])
+def test_randomized_solver_meets_its_design_accuracy(dtype, m, n):
     # rank 10 + noise; randomized_svd's adaptive rule aims at rank-k errors within 1 % of the
     # optimum, i.e. a relative error of sigma_j^2 of about 0.01 (sigma_{k+1}/sigma_j)^2
     rng = np.random.default_rng(1)
-    m, n, k = 1500, 300, 10
+    k = 10
     X, _ = make_data(m, n, np.linspace(100, 50, k), seed=1)
     X = (X + 0.1 * rng.standard_normal((m, n))).astype(dtype)
     exact = PCA(k, svd_solver="full").fit(X)
