@@ -435,16 +435,21 @@ class PCA(TransformerMixin, BaseEstimator):
         U = None
         if solver == "randomized":
             k = r if nc is None else int(nc)
-            mean, var = _column_mean_var(X)
-            self.mean_ = np.asarray(mean, dtype=X.dtype)
             if sp.issparse(X):
+                mean, var = _column_mean_var(X)
+                self.mean_ = np.asarray(mean, dtype=X.dtype)
                 op = centered_operator(X, self.mean_)
-            else:
+                total = float(np.sum(var))
+            else:   # one centred copy; its squared norm is the total variance (no temporary)
+                self.mean_ = X.mean(axis=0)
                 op = X - self.mean_
+                flat = op.reshape(-1)
+                sq = (np.vdot(flat, flat) if op.dtype == np.float64
+                      else np.einsum("i,i->", flat, flat, dtype=np.float64))
+                total = float(sq) / (n - 1)
             U, s, Vt = randomized_svd(op, k, n_oversamples=self.n_oversamples,
                                       n_iter=self.n_iter, random_state=self.random_state)
             ev = s**2 / (n - 1)
-            total = float(np.sum(var))
             ratio = ev / total if total > 0 else np.zeros_like(ev)
             noise = (total - float(ev.sum())) / (r - k) if k < r else 0.0
             self.n_components_ = k
