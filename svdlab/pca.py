@@ -298,7 +298,8 @@ class PCA(TransformerMixin, BaseEstimator):
         ``n_samples >= 10 n_features``, else ``full`` when the data are at most 500 x 500 or
         ``n_components == "mle"``, else ``randomized`` when ``1 <= n_components < 0.8
         min(n_samples, n_features)``, else ``full``. For sparse input ``"auto"`` picks
-        ``randomized`` (scikit-learn picks ARPACK, which svdlab does not wrap).
+        ``randomized`` for an int or ``None`` and ``covariance_eigh`` for a float or
+        ``"mle"`` (scikit-learn picks ARPACK, which svdlab does not wrap).
     n_oversamples : int, default 10
         Oversampling of the randomized solver.
     n_iter : "auto" or int, default "auto"
@@ -403,7 +404,10 @@ class PCA(TransformerMixin, BaseEstimator):
                             f"got {type(nc).__name__} {nc!r}")
         if solver == "auto":
             if sparse:
-                solver = "randomized" if isinstance(nc, numbers.Integral) else "covariance_eigh"
+                # an int (or all components) by products only; a variance fraction or "mle"
+                # needs the whole spectrum, from the d x d covariance
+                solver = ("randomized" if nc is None or isinstance(nc, numbers.Integral)
+                          else "covariance_eigh")
             elif d <= 1000 and n >= 10 * d:
                 solver = "covariance_eigh"
             elif max(n, d) <= 500 or nc == "mle":

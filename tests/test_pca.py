@@ -283,6 +283,8 @@ def test_sparse_randomized_equals_dense_and_sklearn_arpack():
     exact = PCA(k, svd_solver="full").fit(D)
     ours = PCA(k, svd_solver="randomized", random_state=0).fit(X)
     assert ours.svd_solver_ == "randomized" and PCA(k).fit(X).svd_solver_ == "randomized"
+    assert PCA().fit(X).svd_solver_ == "randomized"
+    assert PCA(0.5).fit(X).svd_solver_ == "covariance_eigh"
     arpack = SkPCA(k, svd_solver="arpack", random_state=0).fit(X)
     Dc = D - D.mean(axis=0)
 
