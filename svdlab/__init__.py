@@ -4,28 +4,7 @@ Every algorithm the book teaches lives here once, implemented from scratch for
 reading, and is tested against SciPy / scikit-learn and the published results
 it follows. The modules follow the chapters:
 
-==============================  ==================================================
-module                          chapter
-==============================  ==================================================
-:mod:`svdlab.linalg`            1-2: the SVD, its sign convention, its geometry: norms,
-                                rank, pseudo-inverse, least squares
-:mod:`svdlab.factorizations`    3-4: LU, QR, Cholesky; power iteration, Jacobi,
-                                bidiagonalization (teaching implementations)
-:mod:`svdlab.randomized`        4: randomized, block Krylov, incremental, Dask SVD
-:mod:`svdlab.image`             5: compression, denoising, completion of images
-:mod:`svdlab.recsys`            6: recommender models, metrics, cross-validation
-:mod:`svdlab.text`              6-7: LSA, co-occurrence, PPMI, SVD word vectors
-:mod:`svdlab.plot`              all: the book's figure style (the only module that
-                                imports matplotlib)
-:mod:`svdlab.datasets`          all: data registry, loaders and simulators
-:mod:`svdlab.latent`            8: latent-space analysis, interpolation, probabilistic PCA
-:mod:`svdlab.compress`          8: low-rank factorization of dense and conv layers
-:mod:`svdlab.nn`                8, 10, 11: NumPy networks (``nn.layers``) and the
-                                all-MiniLM-L6-v2 encoder (``nn.minilm``)
-:mod:`svdlab.timing`            3-4 and benchmarks: best-of-n wall-clock timing
-:mod:`svdlab.results`           12 and benchmarks: benchmark tables stored as JSON
-==============================  ==================================================
-
+==============================  ===========================================
 Submodules are imported lazily, so ``import svdlab`` is cheap and never touches
 the network.
 """
@@ -44,6 +23,7 @@ _SUBMODULES = (
     "latent",
     "linalg",
     "nn",
+    "pca",
     "plot",
     "randomized",
     "recsys",

@@ -193,3 +193,22 @@ def test_repository_data_url_follows_config():
         if ds.source == "repository":
             assert ds.url == _registry.REPOSITORY_DATA_URL + ds.filename
             assert ds.sha256
+
+
+def test_load_faces_lfw_subset():
+    from svdlab.datasets import load_faces
+
+    f = load_faces()
+    assert f.images.shape == (200, 25, 25) and f.data.shape == (200, 625)
+    assert f.images.min() >= 0.0 and f.images.max() <= 1.0
+    assert f.target[:100].all() and not f.target[100:].any()
+    with pytest.raises(ValueError, match="name"):
+        load_faces("yale")
+
+
+def test_load_faces_olivetti_offline_says_how(monkeypatch, tmp_path):
+    from svdlab.datasets import DatasetError, load_faces
+
+    monkeypatch.setenv("SVDLAB_DATA", str(tmp_path))
+    with pytest.raises(DatasetError, match="download=True"):
+        load_faces("olivetti", download=False)

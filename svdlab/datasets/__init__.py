@@ -13,6 +13,7 @@ from ._corpora import (
     load_sotu,
     load_word_similarity,
 )
+from ._faces import Faces, load_faces
 from ._images import load_image
 from ._movielens import Ratings, load_movielens, make_ratings
 from ._registry import (
@@ -39,11 +40,13 @@ __all__ = [
     "REGISTRY",
     "Dataset",
     "DatasetError",
+    "Faces",
     "cache_dir",
     "data_dir",
     "fetch",
     "get_info",
     "list_datasets",
+    "load_faces",
     "load_image",
     "Ratings",
     "load_movielens",
