@@ -305,20 +305,6 @@ def test_static_check_lets_ordinary_code_through():
 # the real chapters
 # --------------------------------------------------------------------------------------
 
-def test_chapters_in_the_grading_format_are_listed():
-    """Not a failure yet: chapters are converted to the format during this session. Prints
-    what keeps each chapter from being graded; the lead turns it into a failure at the end."""
-    for path in CHAPTERS:
-        nb = _nb(path)
-        problems = cr.format_problems(nb, path.stem)
-        if not cr.parse(nb, path.stem):
-            problems = ["no exercises"]
-        status = "in the grading format" if not problems else f"{len(problems)} problems"
-        print(f"{path.name}: {status}")
-        for p in problems[:50]:
-            print(f"    {p}")
-
-
 @pytest.mark.parametrize("path", FORMATTED, ids=lambda p: p.stem)
 def test_chapter_converts_to_an_assignment(path, tmp_path):
     """Fast (no execution): master, otter assign, hand-out without solutions or hidden tests."""

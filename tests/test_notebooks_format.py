@@ -3,12 +3,14 @@
 import json
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+import classroom  # noqa: E402
 import notebooks as nbtool  # noqa: E402
 
 NOTEBOOKS = nbtool.notebooks()
@@ -65,3 +67,22 @@ def test_bibliography_keys_are_unique():
     keys = [k for f in files for k in re.findall(r"^@\w+\{([^,\s]+),", f.read_text(), re.M)]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     assert not dupes, f"bibliography keys defined twice: {dupes}"
+
+
+#: When every chapter is converted, set this to True: a chapter whose exercises are not in
+#: the grading format (CONTRIBUTING.md, "Exercises and grading") then fails.
+GRADING_FORMAT_REQUIRED = False
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercises_are_in_the_grading_format(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    problems = classroom.format_problems(nb, path.stem)
+    if not problems:
+        return
+    report = f"{path.name}: {len(problems)} problems keep its exercises from being graded:\n" \
+        + "\n".join(f"    {p}" for p in problems)
+    print(report)
+    if GRADING_FORMAT_REQUIRED:
+        pytest.fail(report)
+    warnings.warn(report, UserWarning, stacklevel=1)

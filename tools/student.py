@@ -328,7 +328,7 @@ def build_chapter(path: Path, out: Path, root: Path) -> dict:
 
 def _tracked_files(root: Path) -> list[Path]:
     try:
-        out = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
+        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root, capture_output=True,
                              check=True).stdout.decode()
         files = [root / f for f in out.split("\0") if f]
     except (subprocess.CalledProcessError, FileNotFoundError):
