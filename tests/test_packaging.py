@@ -47,9 +47,11 @@ def test_distributions_pass_twine_check(built):
 def test_distributions_hold_the_package_and_only_it(built):
     sdist, wheel = built
     names = zipfile.ZipFile(wheel).namelist()
-    assert "svdlab/__init__.py" in names and "svdlab/py.typed" in names
-    assert any(n.startswith("svdlab/datasets/") and n.endswith(".json") for n in names) or \
-        not list((ROOT / "svdlab" / "datasets").glob("*.json"))
+    sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "svdlab").rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert sources <= set(names), sorted(sources - set(names))
+    data = {p.relative_to(ROOT).as_posix() for p in (ROOT / "svdlab").rglob("*.json")}
+    assert data <= set(names), sorted(data - set(names))
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "tools/"))]
     with tarfile.open(sdist) as t:
         members = t.getnames()
