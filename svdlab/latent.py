@@ -51,6 +51,8 @@ __all__ = [
 class LatentAnalysis:
     """What the SVD of a set of latent codes says about them (see :func:`latent_analysis`).
 
+    Taught in chapter 8.
+
     Parameters
     ----------
     singular_values : ndarray, shape (min(n, d),)
@@ -65,8 +67,6 @@ class LatentAnalysis:
         Principal directions in latent space, as orthonormal rows.
     mean : ndarray, shape (d,)
         The mean code that was subtracted (zeros if ``center=False``).
-
-    Taught in chapter 8.
 
     Examples
     --------
@@ -558,7 +558,7 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray, shape (n_samples, n_components_)
+        ndarray, shape (n_samples, ``n_components_``)
             The codes.
 
         Raises
@@ -579,12 +579,12 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        Z : array_like, shape (n_samples, n_components_)
+        Z : array_like, shape (n_samples, ``n_components_``)
             Latent codes.
 
         Returns
         -------
-        ndarray, shape (n_samples, n_features_in_)
+        ndarray, shape (n_samples, ``n_features_in_``)
             The decoded data (without noise).
 
         Raises
@@ -612,7 +612,7 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray, shape (n_samples, n_components_)
+        ndarray, shape (n_samples, ``n_components_``)
         """
         return self.transform(X)
 
@@ -621,12 +621,12 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        Z : array_like, shape (n_samples, n_components_)
+        Z : array_like, shape (n_samples, ``n_components_``)
             Latent codes to decode.
 
         Returns
         -------
-        ndarray, shape (n_samples, n_features_in_)
+        ndarray, shape (n_samples, ``n_features_in_``)
         """
         return self.inverse_transform(Z)
 

@@ -74,6 +74,8 @@ def spectrum(s, ax=None, *, label: str | None = None, normalize: bool = False,
              marker: str | None = None, title: str | None = "Singular value spectrum"):
     """Plot singular values against their index on a log scale.
 
+    Taught in chapter 1 (the spectrum of a matrix); chapters 2, 4 and 5 draw it too.
+
     Parameters
     ----------
     s : array_like
@@ -97,8 +99,6 @@ def spectrum(s, ax=None, *, label: str | None = None, normalize: bool = False,
     ------
     ValueError
         If ``s`` is not a non-increasing vector of non-negative numbers.
-
-    Taught in chapter 1 (the spectrum of a matrix); chapters 2, 4 and 5 draw it too.
 
     Examples
     --------
@@ -130,6 +130,8 @@ def cumulative_energy(s, ax=None, *, thresholds: Sequence[float] = (0.9, 0.95),
     For each threshold a dashed horizontal line and the smallest ``k`` that
     reaches it (a vertical dotted line, named in the legend) are drawn.
 
+    Taught in chapter 2 (choosing the rank by the energy kept); chapter 5 uses it for images.
+
     Parameters
     ----------
     s : array_like
@@ -154,8 +156,6 @@ def cumulative_energy(s, ax=None, *, thresholds: Sequence[float] = (0.9, 0.95),
     ------
     ValueError
         If ``s`` is not a vector of non-negative singular values with a positive sum.
-
-    Taught in chapter 2 (choosing the rank by the energy kept); chapter 5 uses it for images.
 
     Examples
     --------
@@ -199,6 +199,8 @@ def unit_circle_map(A, axes=None, *, steps: bool = True):
     ``U`` (the ellipse ``A`` maps the circle to, with semi-axes ``s_i u_i``).
     With ``steps=False`` only the first and last panels.
 
+    Taught in chapter 2 (the geometry of the SVD).
+
     Parameters
     ----------
     A : array_like, shape (2, 2)
@@ -217,8 +219,6 @@ def unit_circle_map(A, axes=None, *, steps: bool = True):
     ------
     ValueError
         If ``A`` is not a finite 2x2 matrix.
-
-    Taught in chapter 2 (the geometry of the SVD).
 
     Examples
     --------
@@ -271,6 +271,8 @@ def image_grid(images, titles: Sequence[str] | None = None, *, ncols: int | None
 
     Values are clipped to ``[vmin, vmax]`` for display only; axes are hidden.
 
+    Taught in chapter 5 (images before and after compression or denoising).
+
     Parameters
     ----------
     images : sequence of array_like
@@ -296,8 +298,6 @@ def image_grid(images, titles: Sequence[str] | None = None, *, ncols: int | None
     ValueError
         If ``images`` is empty, an image is not 2- or 3-dimensional, or ``titles`` has
         another length than ``images``.
-
-    Taught in chapter 5 (images before and after compression or denoising).
 
     Examples
     --------

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import classroom  # noqa: E402
+
 import notebooks as nbtool  # noqa: E402
 
 NOTEBOOKS = nbtool.notebooks()

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 import _packaging  # noqa: E402
+
 import notebooks as nbtool  # noqa: E402
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"

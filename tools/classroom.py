@@ -227,7 +227,7 @@ def format_problems(nb, stem: str) -> list[str]:
                 out.append(f"{where} test cell {t.cell_index} is not valid Python ({e.msg})")
     # tests must follow their own solution, before the next exercise
     order = []
-    for i, cell in enumerate(nb["cells"]):
+    for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             order += [("exercise", m) for k, m in segments(src(cell)) if k == "exercise"]
         elif test_meta(cell) is not None:

@@ -43,7 +43,6 @@ import ast
 import csv
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -457,23 +456,41 @@ def _chapter_of(nb: dict, path: Path, manifests: dict) -> str | None:
 
 
 def failure_summary(message: str, limit: int = 1200) -> str:
-    """The failing lines of a doctest report and what each raised (or printed instead)."""
-    out = []
-    for part in message.split("*" * 70)[1:]:
-        m = re.search(r"Failed example:\n(?P<ex>(?:    .*\n?)+)(?P<rest>.*)", part, re.S)
-        if not m:
+    """The failing lines of a doctest report and what each raised (or printed instead).
+
+    A doctest report lists, per failure, ``Failed example:`` with the source indented under
+    it, then ``Exception raised:`` with the traceback (or ``Expected:``/``Got:``), each
+    block indented deeper than its heading.
+    """
+    lines = message.splitlines()
+
+    def block(i, base):
+        out = []
+        while i < len(lines) and (not lines[i].strip() or
+                                  len(lines[i]) - len(lines[i].lstrip()) > base):
+            if lines[i].strip():
+                out.append(lines[i].strip())
+            i += 1
+        return out, i
+
+    found, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() != "Failed example:":
+            i += 1
             continue
-        example = " ".join(line.strip() for line in m.group("ex").splitlines())
-        rest = m.group("rest")
-        if rest.startswith("Exception raised:"):
-            lines = [ln.strip() for ln in rest.splitlines() if ln.strip()]
-            last = next((ln for ln in reversed(lines) if not ln.startswith(("Trying:",
-                         "Expecting", "ok", "File ", "^", "~"))), lines[-1] if lines else "")
-            out.append(f"{example}  ->  {last}")
-        else:
-            got = " ".join(ln.strip() for ln in rest.splitlines()[:6] if ln.strip())
-            out.append(f"{example}  ->  {got}")
-    text = "\n".join(out) or message.strip().splitlines()[0]
+        base = len(line) - len(line.lstrip())
+        example, i = block(i + 1, base)
+        what = ""
+        if i < len(lines) and lines[i].strip() in ("Exception raised:", "Expected:"):
+            kind = lines[i].strip()
+            body, i = block(i + 1, base)
+            if kind == "Exception raised:":
+                what = body[-1] if body else ""
+            else:
+                what = "printed " + " ".join(body)
+        found.append(f"{' '.join(example)}  ->  {what}")
+    text = "\n".join(found) or (message.strip().splitlines() or [""])[0]
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
@@ -528,7 +545,7 @@ def grade_one(sub: Submission, grader: Path, manifests: dict, timeout: float,
         elif [c["body"] for c in q["cases"]] != expected:
             notes.append("its tests were changed while the notebook ran: scored zero")
         elif label not in rebuilt.flagged:
-            for t, case in zip(ex["tests"], q["cases"]):
+            for t, case in zip(ex["tests"], q["cases"], strict=True):
                 if case["passed"]:
                     score += t["points"]
                 elif t["hidden"]:

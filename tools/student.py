@@ -207,12 +207,12 @@ def build_handouts(otter_nb: dict, exercises: list[cr.Exercise], stem: str,
     hand, site = [], []
     setup_seen = intro_done = False
     answer_counts: dict[str, int] = {}
-    intro = (f"**Student edition.** Write your answer to each exercise in the code cell under "
-             f"it (replace each `...`), then run the `grader.check(...)` cell after it: it runs "
-             f"the exercise's public tests. Hidden tests decide the points when your notebook "
-             f"is graded; only your answer cells are graded, so keep them in place. Numbers "
-             f"the text quotes from a run appear as the name the chapter stores them under "
-             f"with `glue(\"name\", value)`"
+    intro = ("**Student edition.** Write your answer to each exercise in the code cell under "
+             "it (replace each `...`), then run the `grader.check(...)` cell after it: it runs "
+             "the exercise's public tests. Hidden tests decide the points when your notebook "
+             "is graded; only your answer cells are graded, so keep them in place. Numbers "
+             "the text quotes from a run appear as the name the chapter stores them under "
+             "with `glue(\"name\", value)`"
              + (f"; [the book's site]({ctx.site_url}) shows them." if ctx.site_url else "."))
     for cell in otter_nb["cells"]:
         meta = (cell.get("metadata", {}).get(cr.META) or {})
@@ -319,7 +319,8 @@ def build_chapter(path: Path, out: Path, root: Path) -> dict:
                        "points": e.points, "graded": bool(e.tests),
                        "tests": [{"description": t.description, "hidden": t.hidden,
                                   "points": t.points, "body": body}
-                                 for t, body in zip(e.tests, bodies.get(e.label, []))]}
+                                 for t, body in zip(e.tests, bodies.get(e.label, [None] * len(e.tests)),
+                                                    strict=True)]}
                       for e in exercises],
     }
     (gdir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")

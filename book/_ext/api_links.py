@@ -26,9 +26,8 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
-from sphinx import addnodes
-
 from exercise_numbers import chapter_number
+from sphinx import addnodes
 
 NUMBER = r"\d+[a-z]?(?:\.\d+)?"
 TAUGHT_RE = re.compile(rf"Taught\s+in\s+(?P<word>chapters?)\s+(?P<nums>{NUMBER}"

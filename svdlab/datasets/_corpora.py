@@ -75,6 +75,8 @@ for _name, (_rel, _desc, _cite) in _BENCHMARKS.items():
 class Corpus:
     """A list of documents with per-document metadata (what :func:`load_sotu` returns).
 
+    Used in chapters 6 and 7 (latent semantic analysis and word vectors of the addresses).
+
     Parameters
     ----------
     texts : tuple of str
@@ -85,8 +87,6 @@ class Corpus:
         Who gave each address.
     party : tuple of str
         The president's party, ``"none"`` for George Washington.
-
-    Used in chapters 6 and 7 (latent semantic analysis and word vectors of the addresses).
 
     Examples
     --------
@@ -143,6 +143,8 @@ def load_sotu() -> Corpus:
 class BrownCorpus:
     """The Brown corpus: texts with their file id and genre (what :func:`load_brown` returns).
 
+    Used in chapter 7 (word vectors).
+
     Parameters
     ----------
     texts : tuple of str
@@ -151,8 +153,6 @@ class BrownCorpus:
         ``"ca01"`` ... ``"cr09"``.
     category : tuple of str
         One of 15 genres (``"news"``, ``"fiction"``, ``"learned"``, ...).
-
-    Used in chapter 7 (word vectors).
 
     Examples
     --------
