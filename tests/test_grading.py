@@ -305,12 +305,24 @@ def test_static_check_lets_ordinary_code_through():
 # the real chapters
 # --------------------------------------------------------------------------------------
 
+_CHAPTER_BUILDS: dict[Path, Path] = {}
+
+
+def _build_chapter(path, tmp_path_factory):
+    """The grader and hand-out of one chapter, built once per test session (and worker)."""
+    if path not in _CHAPTER_BUILDS:
+        out = tmp_path_factory.mktemp(path.stem)
+        assert student.main([str(out), "--chapters", str(path), "--no-trees", "-j", "1"]) == 0
+        _CHAPTER_BUILDS[path] = out
+    return _CHAPTER_BUILDS[path]
+
+
 @pytest.mark.parametrize("path", FORMATTED, ids=lambda p: p.stem)
-def test_chapter_converts_to_an_assignment(path, tmp_path):
+def test_chapter_converts_to_an_assignment(path, tmp_path_factory):
     """Fast (no execution): master, otter assign, hand-out without solutions or hidden tests."""
-    assert student.main([str(tmp_path), "--chapters", str(path), "--no-trees", "-j", "1"]) == 0
-    man = json.loads((tmp_path / "grader" / path.stem / "manifest.json").read_text())
-    hand = _nb(tmp_path / "notebooks" / path.name)
+    out = _build_chapter(path, tmp_path_factory)
+    man = json.loads((out / "grader" / path.stem / "manifest.json").read_text())
+    hand = _nb(out / "notebooks" / path.name)
     text = "\n".join(cr.src(c) for c in hand["cells"])
     nb = _nb(path)
     for ex in cr.parse(nb, path.stem):
@@ -335,20 +347,19 @@ needs_chapter_run = pytest.mark.skipif(
 
 @needs_chapter_run
 @pytest.mark.parametrize("path", FORMATTED, ids=lambda p: p.stem)
-def test_chapter_instructor_notebook_scores_full_marks(path, tmp_path):
-    assert student.main([str(tmp_path), "--chapters", str(path), "--no-trees", "-j", "1"]) == 0
-    out = tmp_path / "grades"
-    assert grade.instructor(tmp_path / "grader", out, [path.stem], 1, 1800) == 0
+def test_chapter_instructor_notebook_scores_full_marks(path, tmp_path, tmp_path_factory):
+    built = _build_chapter(path, tmp_path_factory)
+    assert grade.instructor(built / "grader", tmp_path / "grades", [path.stem], 1, 1800) == 0
 
 
 @needs_chapter_run
 @pytest.mark.parametrize("path", FORMATTED, ids=lambda p: p.stem)
-def test_chapter_handout_scores_zero(path, tmp_path):
+def test_chapter_handout_scores_zero(path, tmp_path, tmp_path_factory):
     """CONTRIBUTING: a stub answer fails every test of its exercise."""
-    assert student.main([str(tmp_path), "--chapters", str(path), "--no-trees", "-j", "1"]) == 0
+    built = _build_chapter(path, tmp_path_factory)
     subs = tmp_path / "subs"
     subs.mkdir()
-    (subs / "handout.ipynb").write_text((tmp_path / "notebooks" / path.name).read_text())
-    (s,) = grade.grade_folder(subs, tmp_path / "grader", tmp_path / "grades", jobs=1)
+    (subs / "handout.ipynb").write_text((built / "notebooks" / path.name).read_text())
+    (s,) = grade.grade_folder(subs, built / "grader", tmp_path / "grades", jobs=1)
     assert s.error is None, s.error
     assert {k: v for k, v in s.scores.items() if v} == {}, s.feedback
