@@ -97,6 +97,8 @@ def test_student_site_launch_buttons_open_the_handouts(edition, site_html):
         assert "grader.check(" in text and "np.sqrt(np.sum(s**2))" not in text
     assert all("/student?" in u or "/student/" in u for u in binder), binder
     assert all("branch=student" in unquote(u) for u in hub), hub
+    repo = re.findall(r'<a href="([^"]+)"[^>]*class="[^"]*btn-source-repository-button', page)
+    assert repo and all(u.endswith("/tree/student") for u in repo), repo
 
 
 def test_student_site_numbers_exercises_per_chapter(site_html):
