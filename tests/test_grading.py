@@ -17,10 +17,12 @@ import copy
 import csv
 import json
 import os
+import pickle
 import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -45,11 +47,27 @@ def _in_format(path):
 FORMATTED = [p for p in CHAPTERS if _in_format(p)]
 
 
+def _shared(tmp_path_factory, name, make):
+    """``make()`` once per test run, also under pytest-xdist: the workers' temporary folders
+    share a parent, where the first worker leaves the result (a pickle) for the others."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = root / f"classroom-{name}.pickle"
+    with FileLock(str(path) + ".lock"):
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        value = make(root / f"classroom-{name}")
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student")
-    assert student.main([str(out), "--chapters", str(FIXTURE), "--no-trees", "-j", "1"]) == 0
-    return out
+    def make(out):
+        assert student.main([str(out), "--chapters", str(FIXTURE), "--no-trees", "-j", "1"]) == 0
+        return out
+
+    return _shared(tmp_path_factory, "built", make)
 
 
 def _answer(nb, label, source, k=0):
@@ -122,9 +140,15 @@ def _edit_tests(handout):
 @pytest.fixture(scope="session")
 def graded(built, tmp_path_factory):
     """Grade every variant in one run (two at a time), as `make grade` would."""
+    return _shared(tmp_path_factory, "graded", lambda root: _grade_variants(built, root))
+
+
+def _grade_variants(built, root):
+    root.mkdir(parents=True, exist_ok=True)
     gdir = built / "grader" / STEM
     handout = _nb(gdir / "handout.ipynb")
-    subs = tmp_path_factory.mktemp("submissions")
+    subs = root / "submissions"
+    subs.mkdir()
     (subs / "instructor").mkdir()
     (subs / "instructor" / f"{STEM}.ipynb").write_text(
         (gdir / "instructor.ipynb").read_text(encoding="utf-8"), encoding="utf-8")
@@ -141,7 +165,7 @@ def graded(built, tmp_path_factory):
         for label, code in answers.items():
             nb = _answer(nb, label, code)
         _write(subs, name, nb)
-        _write(tmp_path_factory.getbasetemp() / "runtime-only", name, nb)
+        _write(root / "runtime-only", name, nb)
     # a correct answer spread over an extra cell the student added, in a sub-folder
     nb = _answer(handout, "ch90-ex-rank", "s = sl.svd(A)[1]")
     i = next(i for i, c in enumerate(nb["cells"]) if c["id"] == "answer-ch90-ex-rank-0")
@@ -149,10 +173,10 @@ def graded(built, tmp_path_factory):
                                "execution_count": None, "id": "added",
                                "source": "k_star = int(np.sum(s > 1e-10 * s[0]))"})
     _write(subs / "added_cell", "my_copy_of_the_handout", nb)
-    out = tmp_path_factory.mktemp("grades")
+    out = root / "grades"
     done = grade.grade_folder(subs, built / "grader", out, jobs=2, timeout=600)
-    runtime_out = tmp_path_factory.mktemp("grades-runtime")
-    runtime = grade.grade_folder(tmp_path_factory.getbasetemp() / "runtime-only",
+    runtime_out = root / "grades-runtime"
+    runtime = grade.grade_folder(root / "runtime-only",
                                  built / "grader", runtime_out, jobs=2, timeout=600,
                                  static_check=False)
     return {s.student: s for s in done}, out, {s.student: s for s in runtime}

@@ -35,12 +35,14 @@ TAUGHT_RE = re.compile(rf"Taught\s+in\s+(?P<word>chapters?)\s+(?P<nums>{NUMBER}"
 
 
 def public_names(modname: str) -> list[str]:
-    """The public names of a module: ``__all__``, else the public names it defines."""
+    """The public names of a module: ``__all__``, else the public functions and classes it
+    defines or re-exports from its private submodules (``svdlab.text`` from ``._lsa``)."""
     mod = importlib.import_module(modname)
     names = getattr(mod, "__all__", None)
     if names is None:
         names = [n for n, v in vars(mod).items() if not n.startswith("_")
-                 and getattr(v, "__module__", None) == modname
+                 and ((getattr(v, "__module__", None) or "") == modname
+                      or (getattr(v, "__module__", None) or "").startswith(modname + "._"))
                  and (inspect.isfunction(v) or inspect.isclass(v))]
     return [n for n in names if not n.startswith("_") and not inspect.ismodule(getattr(mod, n, None))]
 
