@@ -6,7 +6,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from api_links import TAUGHT_RE, _aliases_and_uses, _resolve, dollar_math  # noqa: E402
+from api_links import (  # noqa: E402
+    TAUGHT_RE,
+    _aliases_and_uses,
+    _resolve,
+    dollar_math,
+    lift_chapter_notes,
+)
 from exercise_numbers import chapter_number  # noqa: E402
 
 
@@ -37,3 +43,14 @@ def test_chapter_names_resolve_through_their_imports():
     known = {"svdlab.linalg.svd": "svdlab.linalg.svd", "svdlab.recsys.ALS": "svdlab.recsys.ALS"}
     got = {r for u in uses if (r := _resolve(u, aliases, known))}
     assert got == {"svdlab.linalg.svd", "svdlab.recsys.ALS"}
+
+
+def test_a_chapter_note_after_a_section_moves_before_the_sections():
+    doc = ["Word vectors.", "", "Parameters", "----------", "x : int", "    A number.", "",
+           "Taught in chapter 7.", "", "Examples", "--------", ">>> 1", "1"]
+    out = lift_chapter_notes(doc)
+    assert out[:4] == ["Word vectors.", "", "Taught in chapter 7.", ""]
+    assert out[4:] == ["Parameters", "----------", "x : int", "    A number.", "",
+                       "Examples", "--------", ">>> 1", "1"]
+    untouched = ["Summary.", "", "Taught in chapter 7.", "", "Parameters", "----------", "x : int"]
+    assert lift_chapter_notes(untouched) == untouched

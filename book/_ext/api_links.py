@@ -192,8 +192,40 @@ def dollar_math(text: str) -> str:
     return INLINE_RE.sub(lambda m: f":math:`{m.group('body')}`", text)
 
 
+def lift_chapter_notes(lines: list[str]) -> list[str]:
+    """Move a paragraph "Taught in chapter N." that stands after a NumPy section (where
+    napoleon reads it as one more field) up before the first section."""
+    header = next((i for i in range(len(lines) - 1)
+                   if lines[i].strip() and re.fullmatch(r"-{3,}", lines[i + 1].strip())
+                   and not lines[i].startswith(" ")), None)
+    if header is None:
+        return lines
+    out, moved, i = lines[:header], [], header
+    while i < len(lines):
+        para_end = i
+        while para_end < len(lines) and lines[para_end].strip():
+            para_end += 1
+        para = lines[i:para_end]
+        starts_para = i == 0 or not lines[i - 1].strip()
+        if para and starts_para and not para[0].startswith(" ") and \
+                re.fullmatch(rf"\s*{TAUGHT_RE.pattern}[^\n]*", " ".join(para)) and \
+                not (para_end < len(lines) - 1 and re.fullmatch(r"-{3,}", lines[para_end].strip())):
+            moved += para + [""]
+            i = para_end + 1 if para_end < len(lines) else para_end
+            continue
+        out += lines[i:para_end + 1]
+        i = para_end + 1
+    if not moved:
+        return lines
+    head = out[:header]
+    while head and not head[-1].strip():
+        head.pop()
+    return head + [""] + moved + out[header:]
+
+
 def process_docstring(app, what, name, obj, options, lines):
     data = _data(app)
+    lines[:] = lift_chapter_notes(list(lines))
     text = dollar_math("\n".join(lines))
     text = TAUGHT_RE.sub(lambda m: f"Taught in {m.group('word')} "
                          + _link_numbers(m.group("nums"), data["by_number"]), text)
