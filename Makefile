@@ -1,7 +1,7 @@
 # The SVD course book. Two commands do all the set-up on a fresh machine:
 #   make book   build the site (every notebook executed) and print where it is
 #   make test   run every check (unit tests + doctests, notebooks, strict build, browser, ruff)
-# Other targets: serve, bench, student, grade, sync-notebooks, clean.
+# Other targets: serve, bench, student, grade, grade-instructor, sync-notebooks, clean.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -27,7 +27,7 @@ OTHER_KERNEL ?= $(if $(filter x86_64 amd64,$(shell uname -m)),Prescott,ARMV8)
 NBVAL_SEED ?= 1
 COLAB_SEED ?= 2
 
-.PHONY: book test serve bench student grade sync-notebooks unit unit-other-kernel notebooks \
+.PHONY: book test serve bench student grade grade-instructor sync-notebooks unit unit-other-kernel notebooks \
 	strict-book browser colab lint clean
 
 $(PY):
@@ -90,12 +90,35 @@ bench: $(VENV)/.test-installed
 	@$(PY) -m pip install -q -e ".[bench]" || echo "scikit-surprise did not install: benchmarks/recsys.py runs without it"
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-# The classroom build: the same site and notebooks with every exercise solution removed
-# (tools/student.py). The hand-out notebooks land in _build/student/notebooks/.
+# The classroom build (tools/student.py; book/instructors.md says how to use it): every
+# chapter's otter-grader autograder and hand-out, the student edition's source tree (what
+# the `student` branch holds: _build/student/src) and its site, whose Colab, Binder,
+# JupyterHub and repository buttons open the hand-outs on that branch.
 student: $(VENV)/.book-installed
 	$(PY) tools/student.py _build/student
-	$(BIN)/jupyter-book build _build/student/src --all
-	@echo "The student site is at $(CURDIR)/_build/student/src/_build/html/index.html"
+	touch $(GRADER)
+	rm -rf _build/student/site/_build
+	$(BIN)/jupyter-book build _build/student/site --all
+	@echo "Hand-outs: $(CURDIR)/_build/student/notebooks/  grader: $(CURDIR)/_build/student/grader/"
+	@echo "The student site is at $(CURDIR)/_build/student/site/_build/html/index.html"
+
+# Grade a folder of submitted hand-outs, locally, without Docker:
+#   make grade SUBMISSIONS=path/to/folder   ->  _build/grades/grades.csv, _build/grades/feedback/
+GRADER := _build/student/grader/.built
+$(GRADER): $(wildcard notebooks/[0-9]*.ipynb) tools/student.py tools/classroom.py | $(VENV)/.book-installed
+	$(PY) tools/student.py _build/student --no-trees
+	touch $@
+
+grade: $(GRADER)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks"; exit 2; }
+	$(ONE_THREAD) $(PY) tools/grade.py "$(SUBMISSIONS)" --grader _build/student/grader --out _build/grades
+
+# Every chapter in the exercise format: its instructor notebook scores full marks and its
+# untouched hand-out zero. It executes each chapter twice, so CI runs it as its second-seed
+# run of the chapters:  SVDLAB_SEED=1 make grade-instructor
+grade-instructor: $(VENV)/.test-installed
+	SVDLAB_GRADE_CHAPTERS=1 $(ONE_THREAD) $(PY) -m pytest -p no:cacheprovider -o addopts="" \
+	  -n 2 -rA tests/test_grading.py -k "chapter"
 
 sync-notebooks: $(PY)
 	$(PY) tools/notebooks.py sync

@@ -82,6 +82,24 @@ def break_even_rank(shape) -> int:
     ``m = c_in kh kw`` and ``n = c_out``). Zero means that no factorization
     saves anything.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` for a dense layer (its weight matrix), or ``(c_out, c_in, kh, kw)``
+        for a convolution kernel.
+
+    Returns
+    -------
+    int
+        ``(m n - 1) // (m + n)``, the largest rank that saves parameters (0 if none).
+
+    Raises
+    ------
+    TypeError
+        If ``shape`` is not a tuple of integers (an array must be passed as ``W.shape``).
+    ValueError
+        If ``shape`` has neither 2 nor 4 entries, or an entry is below 1.
+
     References
     ----------
     E. Denton, W. Zaremba, J. Bruna, Y. LeCun and R. Fergus, "Exploiting linear
@@ -106,7 +124,8 @@ def param_count(shape, rank: int | None = None, *, bias: bool = False) -> int:
 
     Parameters
     ----------
-    shape : (m, n) or (c_out, c_in, kh, kw)
+    shape : tuple of int
+        ``(m, n)`` for a dense layer, or ``(c_out, c_in, kh, kw)`` for a convolution.
     rank : int, optional
         ``None``: the full layer (``m n``, or ``c_out c_in kh kw``). Else the
         factored layer: ``r (m + n)``, or ``r c_in kh kw + c_out r`` for a
@@ -146,6 +165,29 @@ def flops(shape, rank: int | None = None, *, n_positions: int = 1, batch: int = 
     convolution costs that many per output position (``n_positions = H_out
     W_out``, the same for both factors of :func:`factorize_conv` at stride 1).
     Biases and activations are not counted.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` for a dense layer, or ``(c_out, c_in, kh, kw)`` for a convolution.
+    rank : int, optional
+        ``None`` for the full layer, else the rank of its factorization
+        (see :func:`param_count`).
+    n_positions : int, default 1
+        Output positions a convolution is applied at (``H_out W_out``); 1 for a dense layer.
+    batch : int, default 1
+        Inputs in the batch.
+
+    Returns
+    -------
+    int
+        ``param_count(shape, rank) * n_positions * batch``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``shape`` is not a valid layer shape, ``rank`` is not in ``1..min(m, n)``, or
+        ``n_positions`` or ``batch`` is not a positive integer.
 
     References
     ----------

@@ -49,7 +49,32 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LatentAnalysis:
-    """What the SVD of a set of latent codes says about them (see :func:`latent_analysis`)."""
+    """What the SVD of a set of latent codes says about them (see :func:`latent_analysis`).
+
+    Taught in chapter 8.
+
+    Parameters
+    ----------
+    singular_values : ndarray, shape (min(n, d),)
+        Singular values of the (centred) code matrix, non-increasing.
+    energy : ndarray, shape (min(n, d),)
+        Cumulative energy: ``energy[k-1]`` is the fraction of variance ``k`` directions keep.
+    effective_rank : float
+        Entropy effective rank (Roy & Vetterli 2007) of the singular values.
+    rank90 : int
+        Number of directions that keep 90 % of the energy.
+    directions : ndarray, shape (k, d)
+        Principal directions in latent space, as orthonormal rows.
+    mean : ndarray, shape (d,)
+        The mean code that was subtracted (zeros if ``center=False``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a = latent_analysis(rng.standard_normal((50, 3)))
+    >>> a.directions.shape, a.mean.shape
+    ((3, 3), (3,))
+    """
 
     singular_values: np.ndarray
     """Singular values of the (centred) code matrix, non-increasing."""
@@ -469,7 +494,26 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        """Fit the model to data ``X`` of shape (n_samples, n_features); returns ``self``."""
+        """Fit the model by the SVD of the centred data (closed form, no iterations).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Training data, at least two samples.
+        y : None
+            Ignored (scikit-learn's convention).
+
+        Returns
+        -------
+        LinearGenerativeModel
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has fewer than 2 samples or non-finite values, or ``n_components``
+            exceeds ``min(n_samples, n_features)``.
+        """
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n, d = X.shape
         r = min(n, d)
@@ -503,8 +547,27 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
         return W @ W.T + self._sigma2() * np.eye(W.shape[0])
 
     def transform(self, X) -> np.ndarray:
-        """Posterior mean of the latent code, ``E[z | x] = M^{-1} W^T (x - mu)``, ``M = W^T W
-        + sigma^2 I``."""
+        """Posterior mean of the latent code, ``E[z | x] = M^{-1} W^T (x - mu)``.
+
+        Here ``M = W^T W + sigma^2 I`` (Tipping & Bishop 1999, eq. 6).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Data with the training data's number of features.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, ``n_components_``)
+            The codes.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+        ValueError
+            If ``X`` has another number of features.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         W = self.loadings_
@@ -512,7 +575,25 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
         return np.linalg.solve(M, W.T @ (X - self.mean_).T).T
 
     def inverse_transform(self, Z) -> np.ndarray:
-        """Decode: the mean of ``x`` given ``z``, ``W z + mu``."""
+        """Decode: the mean of ``x`` given ``z``, ``W z + mu``.
+
+        Parameters
+        ----------
+        Z : array_like, shape (n_samples, ``n_components_``)
+            Latent codes.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, ``n_features_in_``)
+            The decoded data (without noise).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+        ValueError
+            If ``Z`` does not have ``n_components_`` columns.
+        """
         check_is_fitted(self)
         Z = check_matrix(Z, "Z")
         if Z.shape[1] != self.n_components_:
@@ -522,11 +603,31 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
         return Z @ self.loadings_.T + self.mean_
 
     def encode(self, X) -> np.ndarray:
-        """Alias of :meth:`transform` (posterior mean of the code)."""
+        """Alias of :meth:`transform` (posterior mean of the code).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, ``n_components_``)
+        """
         return self.transform(X)
 
     def decode(self, Z) -> np.ndarray:
-        """Alias of :meth:`inverse_transform`."""
+        """Alias of :meth:`inverse_transform`.
+
+        Parameters
+        ----------
+        Z : array_like, shape (n_samples, ``n_components_``)
+            Latent codes to decode.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, ``n_features_in_``)
+        """
         return self.inverse_transform(Z)
 
     def sample(self, n_samples: int = 1, *, random_state=None, noise: bool = True) -> np.ndarray:
@@ -552,7 +653,23 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
         return X
 
     def score_samples(self, X) -> np.ndarray:
-        """Log-likelihood of each sample under ``N(mu, W W^T + sigma^2 I)``."""
+        """Log-likelihood of each sample under ``N(mu, W W^T + sigma^2 I)``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Data with the training data's number of features.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
+            ``log p(x)`` of each row, in nats.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model is not fitted.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         C = self.get_covariance()
@@ -563,5 +680,18 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
         return -0.5 * (np.sum(D * D, axis=0) + logdet + d * np.log(2.0 * np.pi))
 
     def score(self, X, y=None) -> float:
-        """Average log-likelihood of the samples ``X``."""
+        """Average log-likelihood of the samples ``X``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Data with the training data's number of features.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+            The mean of :meth:`score_samples`.
+        """
         return float(np.mean(self.score_samples(X)))

@@ -100,6 +100,8 @@ def spectrum(s, ax=None, *, label: str | None = None, normalize: bool = False,
              marker: str | None = None, title: str | None = "Singular value spectrum"):
     """Plot singular values against their index on a log scale.
 
+    Taught in chapter 1 (the spectrum of a matrix); chapters 2, 4 and 5 draw it too.
+
     Parameters
     ----------
     s : array_like
@@ -111,6 +113,25 @@ def spectrum(s, ax=None, *, label: str | None = None, normalize: bool = False,
         Divide by ``s[0]`` so that spectra of different matrices compare.
     marker : str, optional
         Matplotlib marker, useful for short spectra.
+    title : str or None, default "Singular value spectrum"
+        Axes title; ``None`` for none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into. Zero singular values are left out (a log scale has no 0).
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is not a non-increasing vector of non-negative numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ax = spectrum(np.array([3.0, 1.0, 0.1]), normalize=True, label="A")
+    >>> print(ax.get_ylabel())
+    $\\sigma_i / \\sigma_1$
     """
     s = check_singular_values(s, "s")
     ax = _get_ax(ax)
@@ -134,6 +155,40 @@ def cumulative_energy(s, ax=None, *, thresholds: Sequence[float] = (0.9, 0.95),
 
     For each threshold a dashed horizontal line and the smallest ``k`` that
     reaches it (a vertical dotted line, named in the legend) are drawn.
+
+    Taught in chapter 2 (choosing the rank by the energy kept); chapter 5 uses it for images.
+
+    Parameters
+    ----------
+    s : array_like
+        Singular values, non-increasing.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    thresholds : sequence of float, default (0.9, 0.95)
+        Energy fractions to mark, each in (0, 1].
+    label : str, optional
+        Legend entry of the curve (default "energy kept").
+    max_rank : int, optional
+        Draw ranks ``1..max_rank`` only.
+    title : str or None, default "Cumulative energy"
+        Axes title; ``None`` for none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is not a vector of non-negative singular values with a positive sum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ax = cumulative_energy(np.array([3.0, 2.0, 1.0]), thresholds=(0.9,))
+    >>> ax.get_legend().get_texts()[1].get_text()   # 9 + 4 = 13 of 14: k = 2 reaches 90%
+    '90% at k = 2'
     """
     e = _energy(s)
     ax = _get_ax(ax)
@@ -173,30 +228,35 @@ def unit_circle_map(A, axes=None, *, steps: bool = True):
     When ``det Vt`` or ``det U`` is negative that factor is a reflection, and the
     panel title says so.
 
+    Taught in chapter 2 (the geometry of the SVD).
+
     Parameters
     ----------
     A : array_like, shape (2, 2)
         The matrix to draw.
     axes : array of matplotlib Axes, optional
-        Four (or two) axes to draw into; new ones by default.
+        Four axes (two with ``steps=False``) to draw into; a new figure by default.
     steps : bool, default True
-        Draw the intermediate stages.
+        Draw every stage of ``U diag(s) Vt``, or only the circle and its image.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure holding the panels.
 
     Raises
     ------
     ValueError
-        If ``A`` is not 2x2 (or not finite).
+        If ``A`` is not a finite 2x2 matrix.
 
     Examples
     --------
-    >>> fig = unit_circle_map([[2.0, 1.0], [0.0, 1.0]])
+    >>> import numpy as np
+    >>> fig = unit_circle_map(np.array([[2.0, 1.0], [0.0, 1.0]]))
     >>> len(fig.axes)
     4
-    >>> plt.close(fig)
+    >>> len(unit_circle_map(np.eye(2), steps=False).axes)
+    2
     """
     A = check_matrix(A, "A")
     if A.shape != (2, 2):
@@ -250,9 +310,40 @@ def image_grid(images, titles: Sequence[str] | None = None, *, ncols: int | None
 
     Values are clipped to ``[vmin, vmax]`` for display only; axes are hidden.
 
+    Taught in chapter 5 (images before and after compression or denoising).
+
+    Parameters
+    ----------
+    images : sequence of array_like
+        Each of shape ``(m, n)`` (grayscale) or ``(m, n, 3)`` (RGB); sizes may differ.
+    titles : sequence of str, optional
+        One title per image.
+    ncols : int, optional
+        Images per row (default: up to 4).
+    size : float, default 2.6
+        Width and height of one panel in inches.
+    vmin, vmax : float, default 0 and 1
+        The value range shown as black and white.
+    suptitle : str, optional
+        A title over the whole grid.
+
     Returns
     -------
     matplotlib.figure.Figure
+        The figure, ``ceil(len(images) / ncols)`` rows of ``ncols`` panels.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is empty, an image is not 2- or 3-dimensional, or ``titles`` has
+        another length than ``images``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = image_grid([np.zeros((8, 8)), np.ones((8, 8, 3))], titles=["black", "white"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['black', 'white']
     """
     images = list(images)
     if not images:

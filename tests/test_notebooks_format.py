@@ -3,12 +3,15 @@
 import json
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+import classroom  # noqa: E402
+
 import notebooks as nbtool  # noqa: E402
 
 NOTEBOOKS = nbtool.notebooks()
@@ -154,3 +157,23 @@ def test_bibliography_titles_have_no_raw_math():
            if re.match(r"\s*(title|booktitle|journal)\s*=", line) and ("$" in line or "\\" in line
                                                                        and "\\&" not in line)]
     assert not bad, bad
+
+#: Chapters whose exercises are not yet in the grading format (CONTRIBUTING.md, "Exercises
+#: and grading"); each is converted with its rewrite (issues 16/17) and removed from here.
+#: Every other chapter must comply. The set must be empty when issue 16 is closed.
+PENDING_GRADING = {"01_what_is_the_svd", "02_geometry_and_low_rank", "03_factorization_family",
+                   "04_computing_the_svd", "05_image_processing", "06_recommenders_and_lsa",
+                   "07_word_vectors", "08_generative_ai"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercises_are_in_the_grading_format(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    problems = classroom.format_problems(nb, path.stem)
+    if not problems:
+        return
+    report = f"{path.name}: {len(problems)} problems keep its exercises from being graded:\n" \
+        + "\n".join(f"    {p}" for p in problems)
+    if path.stem in PENDING_GRADING:
+        pytest.xfail(report)
+    pytest.fail(report)

@@ -73,16 +73,27 @@ for _name, (_rel, _desc, _cite) in _BENCHMARKS.items():
 
 @dataclass(frozen=True)
 class Corpus:
-    """A list of documents with per-document metadata.
+    """A list of documents with per-document metadata (what :func:`load_sotu` returns).
 
-    Attributes
+    Used in chapters 6 and 7 (latent semantic analysis and word vectors of the addresses).
+
+    Parameters
     ----------
     texts : tuple of str
         The documents, whitespace collapsed.
     year : ndarray of int, shape (n_docs,)
+        The year of each document.
     president : tuple of str
+        Who gave each address.
     party : tuple of str
-        ``"none"`` for George Washington.
+        The president's party, ``"none"`` for George Washington.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = Corpus(("a b", "c"), np.array([1790, 1791]), ("W", "W"), ("none", "none"))
+    >>> len(c), c.texts[1]
+    (2, 'c')
     """
 
     texts: tuple[str, ...]
@@ -146,9 +157,11 @@ def load_sotu(*, download: bool = True, cache=None, verbose: bool = False) -> Co
 
 @dataclass(frozen=True)
 class BrownCorpus:
-    """The Brown corpus: texts with their file id and genre.
+    """The Brown corpus: texts with their file id and genre (what :func:`load_brown` returns).
 
-    Attributes
+    Used in chapter 7 (word vectors).
+
+    Parameters
     ----------
     texts : tuple of str
         Tokens separated by spaces (punctuation split off), one sentence per line.
@@ -156,6 +169,12 @@ class BrownCorpus:
         ``"ca01"`` ... ``"cr09"``.
     category : tuple of str
         One of 15 genres (``"news"``, ``"fiction"``, ``"learned"``, ...).
+
+    Examples
+    --------
+    >>> b = BrownCorpus(("The dog .",), ("ca01",), ("news",))
+    >>> len(b), b.category[0]
+    (1, 'news')
     """
 
     texts: tuple[str, ...]

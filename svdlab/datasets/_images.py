@@ -46,19 +46,27 @@ def load_image(name: str, *, as_gray: bool = False) -> np.ndarray:
     Parameters
     ----------
     name : {"camera", "astronaut", "coffee", "chelsea", "china", "flower"}
-    as_gray : bool
+        The image; :func:`list_datasets` gives each one's license.
+    as_gray : bool, default False
         Convert colour images to luminance with ITU-R BT.709 weights
         (``skimage.color.rgb2gray``).
 
     Returns
     -------
     ndarray of float64, shape (m, n) or (m, n, 3), values in [0, 1]
+        The image (an alpha channel is dropped).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of the bundled images.
 
     Notes
     -----
     ``plt.imread`` on a JPEG returns integers 0-255 and on a PNG floats in
     [0, 1]; mixing the two silently breaks a PSNR computed with peak 1.0. This
-    loader always returns floats in [0, 1].
+    loader always returns floats in [0, 1]. Taught in chapter 5 (image processing),
+    which compresses, denoises and completes these images.
 
     Examples
     --------

@@ -41,7 +41,45 @@ class DatasetError(RuntimeError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """One entry of the registry."""
+    """One entry of the registry: where a data file comes from, its license and checksum.
+
+    Parameters
+    ----------
+    name : str
+        The name :func:`fetch` and the loaders know it by.
+    description : str
+        One line on what the data is.
+    license : str
+        Its license, or the terms under which it may be used.
+    citation : str
+        What to cite when using it.
+    filename : str, optional
+        File name in ``data/`` or in the cache (``None`` for data inside an installed package).
+    url : str, optional
+        Download URL (``None`` if svdlab cannot download it).
+    sha256 : str, optional
+        Hex SHA-256 of the file; required for anything that is downloaded.
+    source : {"download", "repository", "package"}, default "download"
+        Downloaded by the reader, committed in ``data/``, or inside an installed package.
+    chapters : tuple of int, default ()
+        The chapters that read it.
+
+    Raises
+    ------
+    ValueError
+        If ``source`` is not one of the three, or a ``url`` comes without a ``sha256``.
+
+    Examples
+    --------
+    >>> d = Dataset("toy", "a toy file", "CC0-1.0", "nobody", filename="toy.txt",
+    ...             source="repository", chapters=(1,))
+    >>> d.source, d.chapters
+    ('repository', (1,))
+    >>> Dataset("bad", "", "", "", url="https://example.org/x")
+    Traceback (most recent call last):
+        ...
+    ValueError: dataset 'bad' has a url but no sha256
+    """
 
     name: str
     description: str
@@ -82,6 +120,29 @@ def register(dataset: Dataset) -> Dataset:
 
     A ``"repository"`` dataset without a URL gets one in :data:`REPOSITORY_DATA_URL`, so an
     installation without ``data/`` can still download the committed file (hash-checked).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The entry to add.
+
+    Returns
+    -------
+    Dataset
+        The entry as registered (with its URL filled in, for a repository file).
+
+    Raises
+    ------
+    TypeError
+        If ``dataset`` is not a :class:`Dataset`.
+
+    Examples
+    --------
+    >>> d = register(Dataset("toy-doc", "a toy file", "CC0-1.0", "nobody",
+    ...                      filename="toy.txt", source="repository", sha256="0" * 64))
+    >>> d.url.endswith("/data/toy.txt")
+    True
+    >>> del REGISTRY["toy-doc"]
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a Dataset, got {type(dataset).__name__}")
@@ -104,7 +165,29 @@ def list_datasets() -> list[Dataset]:
 
 
 def get_info(name: str) -> Dataset:
-    """The registry entry of ``name``, with a clear error listing the known names."""
+    """The registry entry of ``name``, with a clear error listing the known names.
+
+    Parameters
+    ----------
+    name : str
+        A registered dataset's name (see :func:`list_datasets`).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If no dataset of that name is registered; the message lists the known names.
+
+    Examples
+    --------
+    >>> get_info("camera").source
+    'package'
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a dataset name (str), got {type(name).__name__}")
     try:
@@ -131,7 +214,31 @@ def cache_dir() -> Path:
 
 
 def sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    """Hex SHA-256 of a file, read in 1 MiB blocks.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    str
+        64 lowercase hexadecimal digits.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "empty"
+    >>> _ = p.write_bytes(b"")
+    >>> sha256(p)[:16]     # the SHA-256 of no bytes
+    'e3b0c44298fc1c14'
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -142,7 +249,24 @@ def sha256(path: str | os.PathLike) -> str:
 def package_file(package: str, relpath: str) -> Path | None:
     """Path of a data file shipped inside an installed package, without importing it.
 
-    Returns ``None`` when the package or the file is not installed.
+    Parameters
+    ----------
+    package : str
+        The package's import name (``"skimage"``).
+    relpath : str
+        The file's path inside the package (``"data/camera.png"``).
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``None`` when the package or the file is not installed.
+
+    Examples
+    --------
+    >>> package_file("skimage", "data/camera.png").name
+    'camera.png'
+    >>> package_file("no_such_package_here", "x") is None
+    True
     """
     try:
         spec = importlib.util.find_spec(package)
