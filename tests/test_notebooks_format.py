@@ -3,7 +3,6 @@
 import json
 import re
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
