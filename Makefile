@@ -25,6 +25,9 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 # install test. Every assert must hold for any seed.
 OTHER_KERNEL ?= $(if $(filter x86_64 amd64,$(shell uname -m)),Prescott,ARMV8)
 NBVAL_SEED ?= 1
+# Tests with no floating-point content (grading, packaging, the student edition) run once.
+NOT_NUMERIC := --ignore=tests/test_grading.py --ignore=tests/test_packaging.py \
+	--ignore=tests/test_student.py
 COLAB_SEED ?= 2
 
 .PHONY: book test serve bench student grade grade-instructor sync-notebooks unit unit-other-kernel notebooks \
@@ -59,7 +62,7 @@ unit: $(VENV)/.test-installed
 unit-other-kernel: $(VENV)/.test-installed
 	@echo "== unit tests again under OPENBLAS_CORETYPE=$(OTHER_KERNEL)"
 	OPENBLAS_CORETYPE=$(OTHER_KERNEL) $(ONE_THREAD) $(PY) -m pytest -q -n 2 \
-		-m "not browser and not colab" svdlab tests
+		-m "not browser and not colab" $(NOT_NUMERIC) svdlab tests
 
 notebooks: $(VENV)/.test-installed
 	$(PY) tools/notebooks.py check
