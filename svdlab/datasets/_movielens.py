@@ -2,9 +2,10 @@
 
 MovieLens may not be redistributed, so it is never committed. :func:`load_movielens`
 looks for it in this order: ``data/`` of a checkout (a file the reader placed there),
-the user cache, the canonical MovieLens 100K copy shipped inside the installed
-``recbole`` wheel (read as a file, the package is never imported), and finally a
-download from GroupLens through :mod:`pooch`, checked against its SHA-256.
+the user cache, a download from GroupLens (the publisher) through :mod:`pooch`, checked
+against its SHA-256, and only when that fails (offline) the copy of MovieLens 100K
+shipped inside the installed ``recbole`` wheel (read as a file, the package is never
+imported; its hash is checked too). ``Ratings.source`` says which copy was read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_int, check_option, check_random_state, check_scalar
-from ._registry import Dataset, DatasetError, fetch, package_file, register, sha256
+from ._registry import REGISTRY, Dataset, DatasetError, fetch, package_file, register, sha256
 
 __all__ = ["Ratings", "load_movielens", "make_ratings"]
 
@@ -154,7 +155,9 @@ def load_movielens(version: str = "100k", *, download: bool = True, cache=None,
     ----------
     version : {"100k", "latest-small"}
     download : bool
-        Allow a download from GroupLens (SHA-256 checked) when no local copy exists.
+        Try a download from GroupLens (SHA-256 checked) when no local copy exists; when
+        it fails (offline) or is not allowed, fall back to the copy inside the installed
+        ``recbole`` wheel (100K only).
     cache : path, optional
         Cache folder (default :func:`svdlab.datasets.cache_dir`).
     verbose : bool
@@ -164,12 +167,13 @@ def load_movielens(version: str = "100k", *, download: bool = True, cache=None,
     -------
     Ratings
         ``user``, ``item``, ``rating``, ``timestamp`` arrays, ``titles``, ``genres`` and
-        ``source`` (where the file was found).
+        ``source`` (which copy was read: local, GroupLens download, or the recbole
+        fallback).
 
     Raises
     ------
     DatasetError
-        When no verified copy is available.
+        When no verified copy is available, or a download fails its hash check.
 
     References
     ----------
@@ -194,19 +198,29 @@ def load_movielens(version: str = "100k", *, download: bool = True, cache=None,
         origin = f"the local copy {path}"
     except DatasetError:
         path = None
+    failure = None
+    if path is None and download:
+        try:  # the publisher's file first
+            path = fetch(name, download=True, cache=cache)
+            origin = f"a GroupLens download ({REGISTRY[name].url}) cached at {path}"
+        except DatasetError as exc:
+            failure = exc
+            if "hash" in str(exc):   # a corrupt or altered download is an error, not offline
+                raise
     if path is None and version == "100k":
         inter = package_file("recbole", _RECBOLE_INTER[0])
         if inter is not None:
             out = _from_recbole(inter, package_file("recbole", _RECBOLE_ITEM[0]))
             if verbose:
-                print(f"{name}: loaded from {out.source} (SHA-256 verified)")
+                why = "no GroupLens download" if failure is None else "GroupLens unreachable"
+                print(f"{name}: {why}; loaded the offline fallback, {out.source} "
+                      "(SHA-256 verified)")
             return out
     if path is None:
-        if not download:
-            raise DatasetError(f"{name} is not available offline; call "
-                               f"load_movielens({version!r}) with download=True")
-        path = fetch(name, download=True, cache=cache)
-        origin = f"a GroupLens download cached at {path}"
+        if failure is not None:
+            raise failure
+        raise DatasetError(f"{name} is not available offline; call "
+                           f"load_movielens({version!r}) with download=True")
     out = _from_zip(Path(path), version, origin)
     if verbose:
         print(f"{name}: loaded from {origin} (SHA-256 verified)")
