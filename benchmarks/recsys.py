@@ -172,7 +172,7 @@ def _fit_eval(make, params, X, y, tr, te, rating):
         out.update(rmse=rs.rmse(y[te], p), mae=rs.mae(y[te], p))
     rhat = getattr(model, "rhat_", None)
     if rhat:
-        out["rhat"] = max(rhat[k] for k in ("noise_precision", "train_rmse", "interaction_rms"))
+        out["rhat"] = max(rhat[k] for k in ("noise_precision", "train_rmse", "signal_rms"))
     return out
 
 
@@ -206,9 +206,15 @@ def main():
     ap.add_argument("--models", default="",
                     help="comma-separated subset of the model names (default: all)")
     ap.add_argument("--out", default="recsys", help="results file stem (default recsys)")
+    ap.add_argument("--merge", default="",
+                    help="only merge results/NAME.json (a run with --models, --out NAME) into "
+                         "results/recsys.json, for a run split over two processes")
     ap.add_argument("--skip-slow", action="store_true",
                     help="skip Surprise SVD++, SoftImpute and BayesianMF")
     args = ap.parse_args()
+    if args.merge:
+        print(f"wrote {_merge(args.merge)}")
+        return
     data = load_movielens("100k")
     X, y = data.X, data.y
     folds = rs.kfold_split(X, y, 5, random_state=0)[: args.folds]
@@ -250,6 +256,22 @@ def main():
         path = _write(rows, folds, args, data)
     _print(rows, folds)
     print(f"\nwrote {path}")
+
+
+def _merge(other):
+    """Append the rows of ``other``'s tables to recsys.json's (same protocol, other models)."""
+    a, b = results.load("recsys", download=False), results.load(other, download=False)
+    tables = []
+    for ta in a["tables"]:
+        tb = next(t for t in b["tables"] if t["name"] == ta["name"])
+        tables.append(results.Table(ta["name"], ta["caption"], ta["columns"],
+                                    ta["rows"] + [r for r in tb["rows"] if r not in ta["rows"]]))
+    return results.write(
+        "recsys", a["title"], tables, command=f"{a['command']} && {b['command']} && "
+        f"python benchmarks/recsys.py --merge {other}", threads=a["threads"],
+        versions=("scikit-surprise", "implicit"),
+        notes=a["notes"] + f" Rows of {other} ({b['date']}) merged in: the run was split over "
+        "two processes on the same machine.")
 
 
 def _ms(v):

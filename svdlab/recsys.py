@@ -940,9 +940,12 @@ class BayesianMF(_Recommender):
     drifting; started, as in the paper, from a regularized point estimate (``init="als"``,
     an :class:`ALS` fit) it needs a few dozen. ``rhat_`` reports the split-$\hat R$ of the
     kept part of each trace (:func:`split_rhat`): values near 1 say the first and second
-    halves of the kept draws agree. The norms of $P$ and $Q$ separately are not identified
-    ($P c$, $Q / c$ give the same ratings) and drift along that ridge: judge stationarity
-    by the identified traces (``noise_precision_``, ``train_rmse_``, ``interaction_rms_``).
+    halves of the kept draws agree; :func:`geweke_z` compares the start and the end of the
+    kept draws. Judge stationarity by identified quantities, functions of the predictions
+    (``noise_precision_``, ``train_rmse_``, ``signal_rms_``): the norms of $P$ and $Q$
+    separately are not identified ($P c$, $Q / c$ give the same ratings), nor is the split
+    of the signal between the biases and $p_u^\top q_i$ (a constant part of the factors
+    acts as a bias), and those drift freely.
 
     Parameters
     ----------
@@ -973,12 +976,15 @@ class BayesianMF(_Recommender):
         The trace of $\alpha$ over every sweep, burn-in included.
     train_rmse_ : ndarray (burn_in + n_samples,)
         Training RMSE of each sweep's draw.
+    signal_rms_ : ndarray (burn_in + n_samples,)
+        Root mean square over the training pairs of the predicted deviation from the mean,
+        $b_u + b_i + p_u^\top q_i$ (identified).
     interaction_rms_ : ndarray (burn_in + n_samples,)
-        Root mean square of $p_u^\top q_i$ over the training pairs (an identified scale).
+        Root mean square of $p_u^\top q_i$ alone (not identified: it trades with the biases).
     user_norm_, item_norm_ : ndarray (burn_in + n_samples,)
         Root mean square of $\|p_u\|$ and of $\|q_i\|$ (not identified separately).
     rhat_ : dict
-        Split-$\hat R$ of the kept draws of the five traces above.
+        Split-$\hat R$ of the kept draws of the six traces above.
 
     Raises
     ------
@@ -1039,7 +1045,8 @@ class BayesianMF(_Recommender):
         Ps = np.empty((n_samples, m, d), np.float32)
         Qs = np.empty((n_samples, n, d), np.float32)
         trace = {key: np.empty(burn_in + n_samples) for key in
-                 ("noise_precision", "train_rmse", "interaction_rms", "user_norm", "item_norm")}
+                 ("noise_precision", "train_rmse", "signal_rms", "interaction_rms", "user_norm",
+                  "item_norm")}
         bar = progress(range(burn_in + n_samples), verbose=self.verbose, desc="BayesianMF")
         for s in bar:
             mean, Lam = _sample_hyper(rng, P, 2.0, d)
@@ -1054,6 +1061,7 @@ class BayesianMF(_Recommender):
                 alpha = rng.gamma(1.0 + y.size / 2, 1.0 / (1.0 + e @ e / 2))
             trace["noise_precision"][s] = alpha
             trace["train_rmse"][s] = np.sqrt(np.mean(e ** 2))
+            trace["signal_rms"][s] = np.sqrt(np.mean((y - mu - e) ** 2))
             trace["interaction_rms"][s] = np.sqrt(np.mean(dot ** 2))
             trace["user_norm"][s] = np.sqrt(np.mean(np.sum(P[:, :k] ** 2, axis=1)))
             trace["item_norm"][s] = np.sqrt(np.mean(np.sum(Q[:, :k] ** 2, axis=1)))

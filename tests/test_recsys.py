@@ -152,7 +152,7 @@ def test_bad_hyperparameters(model, data):
         model.fit(X, y)
 
 
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize("model", MODELS + RANKERS, ids=lambda m: type(m).__name__)
 def test_sklearn_estimator_contract(model, data):
     # the checks of sklearn.utils.estimator_checks that fit an (n, 2) id input: the
     # others feed float features, which these estimators rightly reject
@@ -498,11 +498,18 @@ def test_geweke_z_is_standard_normal_under_stationarity():
 def test_bayesian_mf_traces_and_rhat(data):
     X, y = data
     m = rs.BayesianMF(n_factors=3, n_samples=30, burn_in=10).fit(X, y)
-    for key in ("noise_precision_", "train_rmse_", "interaction_rms_", "user_norm_",
-                "item_norm_"):
+    for key in ("noise_precision_", "train_rmse_", "signal_rms_", "interaction_rms_",
+                "user_norm_", "item_norm_"):
         assert getattr(m, key).shape == (40,)
-    assert set(m.rhat_) == {"noise_precision", "train_rmse", "interaction_rms", "user_norm",
-                            "item_norm"}
+    assert set(m.rhat_) == {"noise_precision", "train_rmse", "signal_rms", "interaction_rms",
+                            "user_norm", "item_norm"}
+    # the traces are what they say: the last sweep's draw is the last kept sample
+    u, i = np.searchsorted(m.users_, X[:, 0]), np.searchsorted(m.items_, X[:, 1])
+    P, Q = m.user_samples_[-1].astype(float), m.item_samples_[-1].astype(float)
+    dev = P[u, 3] + Q[i, 3] + np.sum(P[u, :3] * Q[i, :3], 1)
+    np.testing.assert_allclose(m.signal_rms_[-1], np.sqrt(np.mean(dev ** 2)), rtol=1e-5)
+    np.testing.assert_allclose(m.train_rmse_[-1],
+                               np.sqrt(np.mean((y - m.global_mean_ - dev) ** 2)), rtol=1e-5)
     r = rs.BayesianMF(n_factors=3, n_samples=5, burn_in=3, init="random").fit(X, y)
     assert r.train_rmse_.shape == (8,)
     with pytest.raises(ValueError, match="init"):
