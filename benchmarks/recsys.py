@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -320,7 +321,8 @@ def _write(rows, folds, args, data):
                        [[n, str(GRIDS[n]), min(args.budget, len(candidates(n, 10 ** 6)))]
                         for n in rows if n in GRIDS])],
         command="python benchmarks/recsys.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" if not isinstance(v, bool) else f"--{k}"
+            f"--{k.replace('_', '-')} {shlex.quote(str(v))}" if not isinstance(v, bool)
+            else f"--{k.replace('_', '-')}"
             for k, v in vars(args).items() if v not in (False, "")),
         threads=int(threads) if threads.isdigit() else "default",
         versions=("scikit-surprise", "implicit"),
