@@ -67,7 +67,7 @@ def test_similarity_and_concepts(counts):
     assert 3 not in idx and np.all(np.diff(sims) <= 0)
     top, bottom = lsa.concepts(names, n_words=3)[0]
     assert len(top) == 3 and set(top) <= set(names)
-    assert np.all(np.diff(lsa.explained_variance_ratio_) <= 0)
+    assert np.all(np.diff(lsa.energy_ratio_) <= 0)
 
 
 @pytest.mark.parametrize("bad, exc", [(np.zeros((0, 3)), ValueError),
@@ -93,3 +93,21 @@ def test_bad_parameters(counts):
         lsa.concepts(names[:3])
     with pytest.raises(ValueError):
         lsa.similarity(0, 99)
+
+
+@pytest.mark.parametrize("weighting", ["tfidf", "none"])
+def test_explained_variance_ratio_means_what_sklearn_means(counts, weighting):
+    # TruncatedSVD: variance of each projected column over the total column variance of
+    # the (uncentred) input; the ARPACK results agree to ~ eps kappa, far below 1e-10
+    C, _ = counts
+    lsa = LSA(n_components=3, weighting=weighting).fit(C)
+    Z = TfidfTransformer().fit_transform(C) if weighting == "tfidf" else C.astype(float)
+    ref = TruncatedSVD(n_components=3, algorithm="arpack").fit(Z)
+    np.testing.assert_allclose(lsa.explained_variance_, ref.explained_variance_,
+                               rtol=1e-10, atol=0)
+    np.testing.assert_allclose(lsa.explained_variance_ratio_, ref.explained_variance_ratio_,
+                               rtol=1e-10, atol=0)
+    # the other quantity, under its own name: shares of ||W||_F^2
+    W = Z.toarray()
+    np.testing.assert_allclose(lsa.energy_ratio_, lsa.singular_values_ ** 2 / np.sum(W ** 2),
+                               rtol=1e-12)

@@ -121,3 +121,52 @@ def test_make_ratings_properties():
 def test_make_ratings_bad_input(kw):
     with pytest.raises((ValueError, TypeError)):
         make_ratings(**kw)
+
+
+@pytest.fixture
+def recbole_present(monkeypatch, tmp_path):
+    """A fake recbole wheel holding a tiny canonical-format copy (with matching hashes)."""
+    inter = tmp_path / "ml-100k.inter"
+    inter.write_text("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+                     "1\t1\t5\t874965758\n2\t1\t4\t876893171\n", "utf-8")
+    item = tmp_path / "ml-100k.item"
+    item.write_text("item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
+                    "1\tToy Story\t1995\tAnimation Comedy\n", "utf-8")
+    monkeypatch.setattr(ml, "_RECBOLE_INTER", (ml._RECBOLE_INTER[0], hashlib.sha256(
+        inter.read_bytes()).hexdigest()))
+    monkeypatch.setattr(ml, "_RECBOLE_ITEM", (ml._RECBOLE_ITEM[0], hashlib.sha256(
+        item.read_bytes()).hexdigest()))
+    files = {ml._RECBOLE_INTER[0]: inter, ml._RECBOLE_ITEM[0]: item}
+    monkeypatch.setattr(ml, "package_file", lambda pkg, rel: files.get(rel))
+    monkeypatch.setattr("svdlab.datasets._registry.data_dir", lambda: None)
+    saved = REGISTRY["movielens-100k"]
+    yield saved
+    register(saved)
+
+
+def test_grouplens_is_tried_before_the_offline_copy(server, recbole_present, tmp_path, capsys):
+    url, payload = server
+    _swap(recbole_present, url, hashlib.sha256(payload).hexdigest())
+    d = ml.load_movielens("100k", cache=tmp_path / "cache")
+    assert "GroupLens download" in d.source and len(d) == 3      # the served file, not recbole
+    assert "GroupLens download" in capsys.readouterr().out
+
+
+def test_offline_falls_back_to_the_wheel_copy_and_says_so(recbole_present, tmp_path, capsys):
+    # an unreachable publisher (nothing listens on port 9 here): the fallback, announced
+    _swap(recbole_present, "http://127.0.0.1:9/ml-100k.zip", "0" * 64)
+    d = ml.load_movielens("100k", cache=tmp_path / "cache")
+    assert "recbole" in d.source and len(d) == 2
+    assert d.title_of([1])[0] == "Toy Story (1995)"
+    out = capsys.readouterr().out
+    assert "GroupLens unreachable" in out and "offline fallback" in out
+    # download=False goes straight to the fallback, saying no download was tried
+    d = ml.load_movielens("100k", download=False, cache=tmp_path / "cache")
+    assert "no GroupLens download" in capsys.readouterr().out
+
+
+def test_a_corrupt_download_is_an_error_even_with_a_fallback(server, recbole_present, tmp_path):
+    url, _ = server
+    _swap(recbole_present, url, "0" * 64)
+    with pytest.raises(DatasetError, match="hash"):
+        ml.load_movielens("100k", cache=tmp_path / "cache")

@@ -110,6 +110,39 @@ class LSA(TransformerMixin, BaseEstimator):
     coordinates $U_k\\Sigma_k$ (as ``TruncatedSVD.fit_transform``). Signs follow
     :func:`svdlab.linalg.sign_flip`: the largest loading of each component is positive.
 
+    Parameters
+    ----------
+    n_components : int
+        Number of concepts $k$, below min(n_documents, n_terms).
+    weighting : {"tfidf", "log_entropy", "none"}
+        Term weighting applied to the counts (fitted on the training documents).
+    random_state : int, Generator or None
+        Seed of ARPACK's start vector.
+
+    Attributes
+    ----------
+    components_ : ndarray (n_components, n_terms)
+        The concepts $V_k^T$.
+    singular_values_ : ndarray (n_components,)
+    embedding_ : ndarray (n_documents, n_components)
+        Document coordinates $U_k\\Sigma_k$.
+    explained_variance_ : ndarray (n_components,)
+        Variance of each column of ``embedding_``.
+    explained_variance_ratio_ : ndarray (n_components,)
+        ``explained_variance_`` over the total variance of the weighted matrix (the sum of
+        its column variances): scikit-learn's ``TruncatedSVD`` definition. As there, the
+        SVD is of the uncentred matrix, so these need not decrease.
+    energy_ratio_ : ndarray (n_components,)
+        $\\sigma_j^2 / \\|W\\|_F^2$: each component's share of the squared Frobenius norm
+        (decreasing; the first component carries the mean document).
+    idf_, global_weight_ : ndarray (n_terms,)
+        The TF-IDF and log-entropy term weights.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``weighting``, negative counts, or too many components.
+
     References
     ----------
     S. Deerwester, S. T. Dumais, G. W. Furnas, T. K. Landauer and R. Harshman,
@@ -166,8 +199,14 @@ class LSA(TransformerMixin, BaseEstimator):
         self.components_ = Vt
         self.singular_values_ = s
         self.embedding_ = U * s
-        total = W.multiply(W).sum()
-        self.explained_variance_ratio_ = s ** 2 / total
+        # as scikit-learn's TruncatedSVD: the variance of each column of the projected
+        # documents over the total variance of W (columns centred; W itself is not)
+        col_mean = np.asarray(W.mean(axis=0)).ravel()
+        col_var = np.asarray(W.multiply(W).mean(axis=0)).ravel() - col_mean ** 2
+        self.explained_variance_ = self.embedding_.var(axis=0)
+        self.explained_variance_ratio_ = self.explained_variance_ / col_var.sum()
+        # the share of ||W||_F^2 each component carries (no centring): what s^2 measures
+        self.energy_ratio_ = s ** 2 / W.multiply(W).sum()
         self.n_features_in_ = m
         return self
 
