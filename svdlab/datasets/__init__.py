@@ -13,6 +13,7 @@ from ._corpora import (
     load_sotu,
     load_word_similarity,
 )
+from ._faces import load_lfw_subset
 from ._images import load_image
 from ._movielens import Ratings, load_movielens, make_ratings
 from ._registry import (
@@ -45,6 +46,7 @@ __all__ = [
     "get_info",
     "list_datasets",
     "load_image",
+    "load_lfw_subset",
     "Ratings",
     "load_movielens",
     "make_ratings",
