@@ -44,6 +44,23 @@ def test_npmi_matches_the_definition(sparse):
     np.testing.assert_allclose(M, np.transpose(M, (0, 2, 1)))
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sample_weights_are_repeated_documents(sparse):
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(0.5, size=(40, 12))
+    idx = rng.integers(0, 40, size=40)                 # a bootstrap resample
+    weights = np.bincount(idx, minlength=40)
+    topics = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
+    X = sp.csr_matrix(counts) if sparse else counts
+    np.testing.assert_allclose(npmi_coherence(topics, X, sample_weight=weights),
+                               npmi_coherence(topics, counts[idx]), rtol=1e-12)
+    many = np.array([weights, np.ones(40), np.arange(40.0)])
+    got = npmi_coherence(topics, X, sample_weight=many)
+    assert got.shape == (3, 3)
+    for row, w in zip(got, many, strict=True):
+        np.testing.assert_allclose(row, npmi_coherence(topics, X, sample_weight=w), rtol=1e-12)
+
+
 def test_npmi_extremes_and_independence():
     X = np.zeros((100, 4))
     X[:50, 0] = X[:50, 1] = 1                 # always together
@@ -65,7 +82,11 @@ def test_top_terms_and_errors():
         npmi_coherence([[0, 9]], X)
     with pytest.raises(ValueError, match=">= 2 terms"):
         npmi_coherence([[0]], X)
-    with pytest.raises(ValueError, match="occur in no document"):
-        npmi_coherence([[0, 1]], np.array([[1.0, 0.0], [1.0, 0.0]]))
+    # a term in no document co-occurs with nothing
+    assert npmi_coherence([[0, 1]], np.array([[1.0, 0.0], [1.0, 0.0]]))[0] == -1.0
+    with pytest.raises(ValueError, match="sample_weight"):
+        npmi_coherence([[0, 1]], X, sample_weight=[1, 1, -1, 1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        npmi_coherence([[0, 1]], X, sample_weight=[1, 1])
     with pytest.raises(ValueError, match="n_terms"):
         top_terms(C, 5)

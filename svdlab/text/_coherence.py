@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_int, check_operator
+from .._validation import check_array, check_int, check_operator
 
 __all__ = ["npmi_coherence", "top_terms"]
 
@@ -58,7 +58,7 @@ def top_terms(components, n_terms: int = 10) -> np.ndarray:
     return np.argsort(-C, axis=1, kind="stable")[:, :n_terms]
 
 
-def npmi_coherence(topics, X, *, return_matrix: bool = False):
+def npmi_coherence(topics, X, *, sample_weight=None, return_matrix: bool = False):
     """Mean NPMI of each topic's terms, from their document co-occurrence in ``X``.
 
     Parameters
@@ -69,27 +69,33 @@ def npmi_coherence(topics, X, *, return_matrix: bool = False):
     X : array_like or scipy.sparse matrix, shape (n_documents, n_terms_total)
         Document-term counts or weights; only whether an entry is positive matters.
         The "documents" may be whole texts or shorter segments of them.
+    sample_weight : array_like of float, shape (n_documents,) or (n_draws, n_documents)
+        Non-negative weights of the documents (e.g. bootstrap multiplicities): a document
+        of weight ``w`` counts as ``w`` documents in ``p_i`` and ``p_ij``. A 2-D array
+        evaluates every row of weights (every bootstrap draw) in one call.
     return_matrix : bool
         Also return the NPMI matrices, shape (n_topics, t, t) (diagonal set to 1).
 
     Returns
     -------
-    coherence : ndarray, shape (n_topics,)
+    coherence : ndarray, shape (n_topics,), or (n_draws, n_topics) for 2-D weights
         Mean NPMI over the ``t (t - 1) / 2`` pairs of each topic.
-    npmi : ndarray, shape (n_topics, t, t), only with ``return_matrix``
+    npmi : ndarray, shape (n_topics, t, t) (or (n_draws, n_topics, t, t)), only with
+        ``return_matrix``
 
     Raises
     ------
     ValueError
-        If a topic repeats a term, has fewer than two terms, names a column outside
-        ``X``, or names a term that occurs in no document.
+        If a topic repeats a term, has fewer than two terms or names a column outside
+        ``X``, or if ``sample_weight`` is negative, of the wrong length or all zero.
 
     Notes
     -----
-    Pairs that never co-occur get ``-1`` (the limit of NPMI as ``p_ij -> 0``), pairs
-    that occur in every document ``1``. Only the co-occurrence counts of the topics'
-    terms are formed: one sparse product ``B_S^T B_S`` of the binary occurrence matrix
-    restricted to those columns.
+    Pairs that never co-occur get ``-1`` (the limit of NPMI as ``p_ij -> 0``; this
+    includes a term absent from the documents, which co-occurs with nothing), pairs
+    that occur in every document ``1``. Only the columns of the topics' terms are read:
+    their occurrence matrix ``B_S`` (documents x distinct topic terms, dense) gives all
+    co-occurrence counts as ``B_S^T diag(w) B_S``.
 
     References
     ----------
@@ -105,10 +111,18 @@ def npmi_coherence(topics, X, *, return_matrix: bool = False):
     >>> npmi_coherence([[0, 1], [0, 2]], X).round(3)    # 0, 1 together; 0, 2 never
     array([ 0.415, -1.   ])
     """
-    X = check_operator(X, "X")
-    if not (sp.issparse(X) or isinstance(X, np.ndarray)):
-        raise TypeError(f"X must be a dense array or a scipy.sparse matrix, got "
-                        f"{type(X).__name__}")
+    if sp.issparse(X):          # checked in place: no conversion of the whole matrix
+        if X.ndim != 2 or min(X.shape) == 0:
+            raise ValueError(f"X must be a non-empty 2-D sparse matrix, got shape {X.shape}")
+        if X.format not in ("csr", "csc"):
+            X = X.tocsc()
+        if X.dtype.kind not in "biuf" or not np.all(np.isfinite(X.data)):
+            raise ValueError("X must hold finite real numbers")
+    else:
+        X = check_operator(X, "X")
+        if not isinstance(X, np.ndarray):
+            raise TypeError(f"X must be a dense array or a scipy.sparse matrix, got "
+                            f"{type(X).__name__}")
     T = np.asarray(topics)
     if T.ndim != 2 or T.shape[1] < 2 or T.dtype.kind not in "iu":
         raise ValueError(f"topics must be a 2-D array of term indices with >= 2 terms per "
@@ -119,32 +133,42 @@ def npmi_coherence(topics, X, *, return_matrix: bool = False):
                          f"{T.min()}..{T.max()}")
     if any(len(set(row)) != len(row) for row in T.tolist()):
         raise ValueError("topics must not repeat a term within a topic")
+    if sample_weight is None:
+        Wt = np.ones((1, n_docs))
+    else:
+        Wt = check_array(sample_weight, "sample_weight", ndim=(1, 2), nonnegative=True)
+        if Wt.shape[-1] != n_docs:
+            raise ValueError(f"sample_weight must have {n_docs} entries (one per document) "
+                             f"per row, got shape {Wt.shape}")
+        if np.any(Wt.reshape(-1, n_docs).sum(axis=1) <= 0):
+            raise ValueError("sample_weight must not be all zero")
+    single = sample_weight is None or Wt.ndim == 1
+    Wt = Wt.reshape(-1, n_docs)
     used, inverse = np.unique(T, return_inverse=True)
     inverse = inverse.reshape(T.shape)
-    if sp.issparse(X):
-        B = (X.tocsc()[:, used] > 0).astype(np.float64)
-        co = np.asarray((B.T @ B).toarray())
-    else:
-        B = (X[:, used] > 0).astype(np.float64)
-        co = B.T @ B
-    df = np.diag(co).copy()
-    if np.any(df == 0):
-        missing = used[df == 0]
-        raise ValueError(f"topics name terms that occur in no document of X: columns "
-                         f"{missing[:5].tolist()}")
-    p = co / n_docs
-    pi = df / n_docs
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pmi = np.log(p) - np.log(pi)[:, None] - np.log(pi)[None, :]
-        npmi = pmi / -np.log(p)
-    npmi[co == 0] = -1.0
-    npmi[co == n_docs] = 1.0
-    M = npmi[inverse[:, :, None], inverse[:, None, :]]
+    # the occurrence matrix of the topics' terms only: n_docs x (number of distinct terms)
+    B = X[:, used] > 0
+    B = B.toarray() if sp.issparse(B) else B
+    B = B.astype(np.float64)
     t = T.shape[1]
     iu = np.triu_indices(t, 1)
-    coherence = M[:, iu[0], iu[1]].mean(axis=1)
+    out, mats = [], []
+    for w in Wt:
+        co = B.T @ (w[:, None] * B)
+        total = w.sum()
+        p = co / total
+        pi = np.diag(p).copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            npmi = (np.log(p) - np.log(pi)[:, None] - np.log(pi)[None, :]) / -np.log(p)
+        npmi[co <= 0] = -1.0
+        npmi[np.isclose(co, total, rtol=1e-12, atol=0)] = 1.0
+        M = npmi[inverse[:, :, None], inverse[:, None, :]]
+        out.append(M[:, iu[0], iu[1]].mean(axis=1))
+        if return_matrix:
+            idx = np.arange(t)
+            M[:, idx, idx] = 1.0
+            mats.append(M)
+    coherence = out[0] if single else np.array(out)
     if return_matrix:
-        idx = np.arange(t)
-        M[:, idx, idx] = 1.0
-        return coherence, M
+        return coherence, (mats[0] if single else np.array(mats))
     return coherence
