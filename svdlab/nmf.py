@@ -57,8 +57,10 @@ Stationarity and the stopping rule
 A point is stationary (satisfies the KKT conditions) when its *projected gradient*
 vanishes: ``P[g]_ij = g_ij`` where ``z_ij > 0`` and ``min(g_ij, 0)`` where ``z_ij = 0``.
 Every solver stops when ``||P[grad F(W, H)]||_F <= tol * ||P[grad F(W_0, H_0)]||_F``
-(Lin's criterion), and records after every iteration the objective and that norm in
-``history_``. Both are computed *exactly at the current iterate* at almost no extra
+(Lin's criterion) or when that norm is down to the rounding error of computing the
+gradient (each gradient is a difference of two non-negative products, each accurate to
+``N eps`` relative for inner dimension ``N``), and records after every iteration the
+objective and that norm in ``history_``. Both are computed *exactly at the current iterate* at almost no extra
 cost: the gradient in ``W`` at ``(W_t, H_t)`` is ``W_t (H_t H_t^T) - X H_t^T``, made of
 the products the next ``W`` half-step computes anyway, and the gradient in ``H`` and the
 objective ``1/2 ||X||^2 - <W^T X, H> + 1/2 <W^T W, H H^T>`` come from the products of the
@@ -899,7 +901,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ``fit``/``fit_transform``.
     tol : float, default 1e-4
         Stop when the projected-gradient norm falls below ``tol`` times its initial
-        value (0: run ``max_iter`` iterations).
+        value, or to the rounding level of its computation (0: run ``max_iter``
+        iterations). At least one iteration is always made.
     max_iter : int, default 200
         Maximum number of iterations (each updates ``W`` then ``H``).
     random_state : None, int or numpy.random.Generator
@@ -927,7 +930,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     history_ : dict of ndarray
         ``"objective"`` (the penalized objective), ``"projected_gradient"`` (its
         projected-gradient norm) and ``"seconds"`` (since the end of the initialization)
-        at the start point and after each iteration: ``n_iter_ + 1`` entries each.
+        at the start point and after each iteration: ``n_iter_ + 1`` entries each. For
+        ``"hals"`` the iterates are the extrapolated ones, whose objective may rise
+        (a rise triggers a restart); the factors returned are the last iterate when the
+        tolerance is met, else the one with the lowest objective.
     n_features_in_ : int
 
     Raises
