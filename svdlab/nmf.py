@@ -490,7 +490,8 @@ class _Data:
     def __init__(self, X):
         self.X = X
         self.sparse = sp.issparse(X)
-        self.Xt = X.T.tocsr() if self.sparse else None
+        # X^T in row-major order too: H X^T then reads it with unit stride (sparse: CSR)
+        self.Xt = X.T.tocsr() if self.sparse else np.ascontiguousarray(X.T)
         self.shape = X.shape
         self.sq_norm = _sq_norm(X)
         self.nnz = X.nnz if self.sparse else X.shape[0] * X.shape[1]
@@ -501,7 +502,7 @@ class _Data:
         """``H X^T = (X H^T)^T``, shape (k, m)."""
         if self.sparse:
             return np.ascontiguousarray((self.X @ H.T).T)
-        return H @ self.X.T
+        return H @ self.Xt
 
     def wtx(self, Wt):
         """``W^T X``, shape (k, n)."""
@@ -559,7 +560,9 @@ def _hals_step(Z, G, B, l1, state):
         Za[:k] = Z
         Za[k:] = Bs
         Z = Za[:k]
-        C = np.hstack([-Gs, np.eye(k, dtype=Gs.dtype)])
+        C = np.zeros((k, 2 * k), dtype=Gs.dtype)
+        np.negative(Gs, out=C[:, :k])
+        C[:, k:].flat[::k + 1] = 1.0
         rows = [(C[j], Z[j]) for j in active]
     else:
         Z = Z.copy()
