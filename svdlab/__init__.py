@@ -18,6 +18,8 @@ module                    chapter
 :mod:`svdlab.datasets`    all: data registry, loaders and simulators
 :mod:`svdlab.latent`      8: latent-space analysis, interpolation, probabilistic PCA
 :mod:`svdlab.compress`    8: low-rank factorization of dense and conv layers
+:mod:`svdlab.nmf`         11a: non-negative matrix factorization (HALS, MU, PG,
+                          NNDSVD starts)
 :mod:`svdlab.nn`          8, 10, 11: NumPy networks (``nn.layers``) and the
                           all-MiniLM-L6-v2 encoder (``nn.minilm``)
 :mod:`svdlab.timing`      3-4 and benchmarks: best-of-n wall-clock timing
@@ -40,6 +42,7 @@ _SUBMODULES = (
     "image",
     "latent",
     "linalg",
+    "nmf",
     "nn",
     "plot",
     "randomized",
