@@ -37,8 +37,8 @@ from threadpoolctl import threadpool_limits
 import svdlab
 import svdlab.nmf as N
 from svdlab import results
-from svdlab.datasets import load_lfw_subset, load_sotu
-from svdlab.linalg import ConvergenceWarning
+from svdlab.datasets import load_faces, load_sotu
+from svdlab.nmf import ConvergenceWarning
 
 STOP_STEMS = {"don", "didn", "doesn", "isn", "aren", "wasn", "won", "weren", "couldn",
               "shouldn", "wouldn", "haven", "hasn"}
@@ -50,8 +50,8 @@ rounding (relative eps ||X||^2 / ||X - WH||^2, about 1e-13 here)."""
 
 
 def matrices():
-    faces = load_lfw_subset().reshape(100, -1)
-    yield "LFW faces 100x625 (dense)", faces, 16
+    faces = load_faces("lfw_subset")
+    yield "LFW faces 100x625 (dense)", faces.data[faces.target == 1], 16
     sotu = load_sotu()
     vec = TfidfVectorizer(stop_words=sorted(ENGLISH_STOP_WORDS | STOP_STEMS),
                           token_pattern=r"(?u)\b[a-zA-Z]{3,}\b", min_df=5, max_df=0.8)

@@ -11,9 +11,8 @@ from sklearn.decomposition import _nmf as sknmf
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import svdlab.nmf as N
-from svdlab.datasets import load_lfw_subset
-from svdlab.linalg import ConvergenceWarning
-from svdlab.nmf import NMF, initialize_nmf, nmf_loss, projected_gradient_norm
+from svdlab.datasets import load_faces
+from svdlab.nmf import NMF, ConvergenceWarning, initialize_nmf, nmf_loss, projected_gradient_norm
 
 EPS = np.finfo(np.float64).eps
 
@@ -298,7 +297,8 @@ def test_history_is_the_objective_and_stationarity_of_the_iterates(solver, spars
 
 def test_hals_beats_plain_hals_in_iterations():
     """Extrapolation and inner passes: fewer iterations to plain HALS's 200-step objective."""
-    X = load_lfw_subset().reshape(100, -1)
+    faces = load_faces("lfw_subset")
+    X = faces.data[faces.target == 1]                  # the 100 faces
     W0, H0 = _sk_start(X, 10)
     data = N._Data(X)
     _, _, _, _, plain = N._fit_hals(data, np.ascontiguousarray(W0.T), H0.copy(),
@@ -389,13 +389,3 @@ def test_clear_errors():
         NMF(2, solver="mu", init="nndsvd", max_iter=5, tol=0).fit(X)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         NMF(2, solver="mu", max_iter=3).fit(X)
-
-
-def test_lfw_subset_loader():
-    faces = load_lfw_subset()
-    both = load_lfw_subset(faces_only=False)
-    assert faces.shape == (100, 25, 25) and both.shape == (200, 25, 25)
-    np.testing.assert_array_equal(both[:100], faces)
-    assert 0 <= faces.min() and faces.max() <= 1 and faces.std() > 0.1
-    with pytest.raises(TypeError, match="faces_only"):
-        load_lfw_subset(faces_only="yes")

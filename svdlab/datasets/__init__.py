@@ -13,7 +13,7 @@ from ._corpora import (
     load_sotu,
     load_word_similarity,
 )
-from ._faces import load_lfw_subset
+from ._faces import Faces, load_faces
 from ._images import load_image
 from ._movielens import Ratings, load_movielens, make_ratings
 from ._registry import (
@@ -40,13 +40,14 @@ __all__ = [
     "REGISTRY",
     "Dataset",
     "DatasetError",
+    "Faces",
     "cache_dir",
     "data_dir",
     "fetch",
     "get_info",
     "list_datasets",
+    "load_faces",
     "load_image",
-    "load_lfw_subset",
     "Ratings",
     "load_movielens",
     "make_ratings",
