@@ -310,13 +310,13 @@ class PCA(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    components_ : ndarray, shape (n_components_, n_features)
+    components_ : ndarray, shape (n_components, n_features)
         Principal axes (orthonormal rows), sign-fixed by :func:`svdlab.linalg.sign_flip`.
-    explained_variance_ : ndarray, shape (n_components_,)
+    explained_variance_ : ndarray, shape (n_components,)
         Variances along the axes, ``sigma_i^2 / (n_samples - 1)``.
-    explained_variance_ratio_ : ndarray, shape (n_components_,)
+    explained_variance_ratio_ : ndarray, shape (n_components,)
         ``explained_variance_`` over the total variance.
-    singular_values_ : ndarray, shape (n_components_,)
+    singular_values_ : ndarray, shape (n_components,)
         Singular values of the centred data.
     mean_ : ndarray, shape (n_features,)
     noise_variance_ : float
@@ -942,14 +942,14 @@ class Whitening(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     mean_ : ndarray (n_features,)
-    components_ : ndarray (rank_, n_features)
+    components_ : ndarray (rank, n_features)
         Principal axes with nonzero variance (sign convention of
         :func:`svdlab.linalg.sign_flip`).
-    explained_variance_ : ndarray (rank_,)
+    explained_variance_ : ndarray (rank,)
     rank_ : int
         Directions kept: variances above ``max(n, d) eps_machine lambda_1`` (with
         ``epsilon = 0`` the null directions cannot be scaled to unit variance).
-    whitening_ : ndarray, shape (rank_, n_features) for "pca", (n_features, n_features)
+    whitening_ : ndarray, shape (rank, n_features) for "pca", (n_features, n_features)
         for "zca"
     n_features_in_ : int
 
@@ -1066,10 +1066,10 @@ class RobustPCA(TransformerMixin, BaseEstimator):
         ``S``.
     rank_ : int
         Rank of ``L`` (singular values kept by the last singular value threshold).
-    components_ : ndarray, shape (rank_, n)
+    components_ : ndarray, shape (rank, n)
         Right singular vectors of ``L`` (sign convention of :func:`svdlab.linalg.sign_flip`);
         :meth:`transform` projects rows on them (no centring: PCP models ``M`` itself).
-    singular_values_ : ndarray, shape (rank_,)
+    singular_values_ : ndarray, shape (rank,)
     n_iter_ : int
     converged_ : bool
     history_ : dict of ndarray
@@ -1225,9 +1225,9 @@ class KernelPCA(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    eigenvalues_ : ndarray, shape (n_components_,)
+    eigenvalues_ : ndarray, shape (n_components,)
         Eigenvalues of the centred kernel matrix, decreasing.
-    eigenvectors_ : ndarray, shape (n_samples, n_components_)
+    eigenvectors_ : ndarray, shape (n_samples, n_components)
         Orthonormal eigenvectors; the entry of largest absolute value of each is positive
         (:func:`svdlab.linalg.sign_flip` applied to ``K_c = A Lambda A^T`` read as an SVD,
         the same choice as scikit-learn's ``KernelPCA``).
