@@ -76,10 +76,15 @@ def data_server():
 _RUNNER = r"""
 import json, re, sys
 import nbformat
+import tempfile
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 path, cwd = sys.argv[1], sys.argv[2]
 nb = nbformat.read(path, as_version=4)
-client = NotebookClient(nb, kernel_name="python3", timeout=600, allow_errors=True,
+# Unix-domain sockets, not TCP ports another process can take first (tests/_kernels.py)
+km = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                        ip=tempfile.mkdtemp(prefix="svdk-") + "/k")
+client = NotebookClient(nb, km=km, timeout=600, allow_errors=True,
                         resources={"metadata": {"path": cwd}})
 client.execute()
 strip = lambda t: re.sub(r"\x1b\[[0-9;]*m", "", t)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._kernels import AsyncIPCKernelManager
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "notebooks" / "06_recommenders_and_lsa.ipynb"
 LOAD = 'data = load_movielens("100k")'
@@ -24,6 +26,7 @@ def test_chapter_6_runs_on_simulated_ratings(tmp_path):
     os.environ.update(env)
     try:
         client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                         kernel_manager_class=AsyncIPCKernelManager,
                                          resources={"metadata": {"path": str(tmp_path)}})
         client.execute()
     finally:
