@@ -67,7 +67,7 @@ unit-other-kernel: $(VENV)/.test-installed
 notebooks: $(VENV)/.test-installed
 	$(PY) tools/notebooks.py check
 	SVDLAB_SEED=$(NBVAL_SEED) $(ONE_THREAD) $(PY) -m pytest -p no:cacheprovider -o addopts="" \
-		-p tests._kernels --nbval-lax --nbval-current-env -n 2 --dist loadfile notebooks/
+		-p tools.kernels --nbval-lax --nbval-current-env -n 2 --dist loadfile notebooks/
 
 strict-book: $(VENV)/.test-installed
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute

@@ -81,7 +81,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 path, cwd = sys.argv[1], sys.argv[2]
 nb = nbformat.read(path, as_version=4)
-# Unix-domain sockets, not TCP ports another process can take first (tests/_kernels.py)
+# Unix-domain sockets, not TCP ports another process can take first (tools/kernels.py)
 km = AsyncKernelManager(kernel_name="python3", transport="ipc",
                         ip=tempfile.mkdtemp(prefix="svdk-") + "/k")
 client = NotebookClient(nb, km=km, timeout=600, allow_errors=True,

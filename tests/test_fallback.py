@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._kernels import AsyncIPCKernelManager
+from tools.kernels import AsyncIPCKernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "notebooks" / "06_recommenders_and_lsa.ipynb"

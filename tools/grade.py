@@ -381,6 +381,11 @@ def worker(nb_path: str, zip_path: str, out_path: str) -> int:
 
     from otter.run import main as otter_run
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from kernels import ipc_for_nbconvert
+
+    ipc_for_nbconvert()    # two graders at a time: no TCP ports to collide on
+
     log = io_log = open(out_path + ".log", "w", encoding="utf-8")
     with contextlib.redirect_stdout(io_log), contextlib.redirect_stderr(io_log):
         try:

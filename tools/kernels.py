@@ -7,7 +7,9 @@ HTTP server) can take one of them before the kernel binds it, and the kernel die
 kernel on Unix-domain sockets in a directory of its own cannot collide with anything.
 
 ``IPCKernelManager``/``AsyncIPCKernelManager`` are drop-in managers; passing
-``-p tests._kernels`` to pytest also makes nbval start its kernels this way.
+``-p tools.kernels`` to pytest makes nbval start its kernels this way, and
+``ipc_for_nbconvert()`` does it for nbconvert's ``ExecutePreprocessor`` (which otter-grader
+runs: ``make grade`` grades two submissions at a time).
 """
 
 from __future__ import annotations
@@ -48,6 +50,24 @@ class IPCKernelManager(_IPC, KernelManager):
 
 class AsyncIPCKernelManager(_IPC, AsyncKernelManager):
     """An ``AsyncKernelManager`` (what nbclient uses) on Unix-domain sockets."""
+
+
+def ipc_for_nbconvert() -> None:
+    """Make ``nbconvert.preprocessors.ExecutePreprocessor`` start its kernels on IPC."""
+    import nbconvert.preprocessors as pp
+    from traitlets import default
+
+    if getattr(pp.ExecutePreprocessor, "_svdlab_ipc", False):
+        return
+
+    class IPCExecutePreprocessor(pp.ExecutePreprocessor):
+        _svdlab_ipc = True
+
+        @default("kernel_manager_class")
+        def _ipc_manager(self):
+            return AsyncIPCKernelManager
+
+    pp.ExecutePreprocessor = IPCExecutePreprocessor
 
 
 def pytest_configure(config):  # a pytest plugin too: nbval's kernels go on IPC
