@@ -169,12 +169,26 @@ def test_param_count_flops_and_budget():
     # the counts match the arrays that factorize_conv returns
     K1, K2 = C.factorize_conv(np.random.default_rng(0).standard_normal((8, 4, 3, 3)), 2)
     assert K1.size + K2.size == C.param_count((8, 4, 3, 3), 2)
-    assert C.flops((8, 4, 3, 3), 2, n_positions=64, batch=3) == 3 * 64 * 88
-    assert C.flops((10, 20), batch=7) == 1400
+    # FLOPs are 2 per multiply-add (issue 17: the count was of multiply-adds)
+    assert C.flops((8, 4, 3, 3), 2, n_positions=64, batch=3) == 2 * 3 * 64 * 88
+    assert C.flops((10, 20), batch=7) == 2 * 1400
     r = C.choose_rank_for_budget((300, 200), 0.3)
     assert C.param_count((300, 200), r) <= 0.3 * 60000 < C.param_count((300, 200), r + 1)
     assert C.choose_rank_for_budget((300, 200), 5000) == 10
     assert C.choose_rank_for_budget((8, 4, 3, 3), 100) == 2
+
+
+@pytest.mark.parametrize("b, m, n", [(1, 1, 1), (3, 5, 2), (7, 64, 10)])
+def test_flops_count_the_operations_of_the_product(b, m, n):
+    # x W + bias for a (b, m) batch: each of the b n outputs takes m multiplications and
+    # m - 1 additions, plus one for the bias: exactly 2 m per output, the convention that
+    # flops() follows (a multiply-add is two FLOPs, not one)
+    assert C.flops((m, n), batch=b) == b * n * (m + (m - 1) + 1)
+    layer = nn.Dense(np.ones((m, n)), np.zeros(n))
+    assert layer.flops((b, m)) == C.flops((m, n), batch=b)
+    # the factored layer is two products, (b, m)(m, r) then (b, r)(r, n): 2 FLOPs for each
+    # of their b m r + b r n multiply-adds
+    assert C.flops((m, n), 1, batch=b) == 2 * (b * m * 1 + b * 1 * n)
 
 
 def test_accounting_bad_input():
@@ -258,7 +272,8 @@ def test_factored_networks_compute_the_factored_products():
     np.testing.assert_allclose(full.forward(X[:20]), mlp.forward(X[:20]), rtol=1e-4, atol=1e-4)
     small = mlp.factorized({2: 8})
     assert small.n_params() == mlp.n_params() - 32 * 32 + 8 * 64
-    assert small.flops((10, 64)) == mlp.flops((10, 64)) - 10 * (32 * 32 - 8 * 64)
+    assert small.flops((10, 64)) == mlp.flops((10, 64)) - 2 * 10 * (32 * 32 - 8 * 64)
+    assert mlp.flops((10, 64)) == 2 * 10 * (64 * 32 + 32 * 32 + 32 * 10)
     cnn = nn.make_cnn(random_state=0)
     Xi = X[:10].reshape(-1, 1, 8, 8)
     cfull = cnn.factorized({2: 32}, on_no_saving="ignore")
