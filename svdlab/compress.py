@@ -3,9 +3,10 @@
 Taught in chapter 8 (*The SVD in generative AI and model compression*).
 
 A dense layer ``y = x W`` with ``W`` of shape ``(m, n)`` costs ``m n`` parameters and
-``m n`` multiply-adds per input. Replacing ``W`` by the product of two factors
-``W1 (m, r)`` and ``W2 (r, n)`` - kept as *two layers*, ``y = (x W1) W2``, never
-multiplied back - costs ``r (m + n)`` of each. It saves something only when
+``m n`` multiply-adds, that is ``2 m n`` floating-point operations (FLOPs), per input.
+Replacing ``W`` by the product of two factors ``W1 (m, r)`` and ``W2 (r, n)`` - kept as
+*two layers*, ``y = (x W1) W2``, never multiplied back - costs ``r (m + n)`` parameters
+and ``2 r (m + n)`` FLOPs. It saves something only when
 
 ``r (m + n) < m n``, i.e. ``r < m n / (m + n)``
 
@@ -159,12 +160,13 @@ def param_count(shape, rank: int | None = None, *, bias: bool = False) -> int:
 
 
 def flops(shape, rank: int | None = None, *, n_positions: int = 1, batch: int = 1) -> int:
-    """Multiply-adds of one forward pass through a layer, full or factored.
+    """Floating-point operations (FLOPs) of one forward pass through a layer, full or factored.
 
-    A dense layer costs as many multiply-adds per input as it has weights; a
-    convolution costs that many per output position (``n_positions = H_out
-    W_out``, the same for both factors of :func:`factorize_conv` at stride 1).
-    Biases and activations are not counted.
+    One multiply-add is two FLOPs (a multiplication and an addition), the convention
+    of LAPACK's and the BLAS's operation counts: a dense layer costs twice as many FLOPs
+    per input as it has weights; a convolution costs that many per output position
+    (``n_positions = H_out W_out``, the same for both factors of :func:`factorize_conv`
+    at stride 1). Biases and activations are not counted.
 
     Parameters
     ----------
@@ -181,7 +183,7 @@ def flops(shape, rank: int | None = None, *, n_positions: int = 1, batch: int = 
     Returns
     -------
     int
-        ``param_count(shape, rank) * n_positions * batch``.
+        ``2 * param_count(shape, rank) * n_positions * batch``.
 
     Raises
     ------
@@ -191,20 +193,22 @@ def flops(shape, rank: int | None = None, *, n_positions: int = 1, batch: int = 
 
     References
     ----------
-    E. Denton, W. Zaremba, J. Bruna, Y. LeCun and R. Fergus, "Exploiting linear
-    structure within convolutional networks for efficient evaluation", NeurIPS
-    2014. Taught in chapter 8.
+    G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., Johns Hopkins
+    University Press, 2013, section 1.1.15 (a flop is one floating-point operation).
+    Taught in chapter 8.
 
     Examples
     --------
+    >>> flops((1024, 1024))                    # 1024**2 multiply-adds
+    2097152
     >>> flops((1024, 1024), batch=100) // flops((1024, 1024), rank=128, batch=100)
     4
-    >>> flops((32, 16, 3, 3), n_positions=64)
-    294912
+    >>> flops((32, 16, 3, 3), n_positions=64)  # 2 * 64 * 32 * 144
+    589824
     """
     n_positions = check_int(n_positions, "n_positions", min_value=1)
     batch = check_int(batch, "batch", min_value=1)
-    return param_count(shape, rank) * n_positions * batch
+    return 2 * param_count(shape, rank) * n_positions * batch
 
 
 def choose_rank_for_budget(shape, budget) -> int:
@@ -392,8 +396,14 @@ def factorize_conv(K, rank: int, *, on_no_saving: str = "warn") -> tuple[np.ndar
 
     References
     ----------
-    M. Jaderberg, A. Vedaldi and A. Zisserman, "Speeding up convolutional
-    neural networks with low rank expansions", BMVC 2014; Denton et al. 2014.
+    X. Zhang, J. Zou, X. Ming, K. He and J. Sun, "Efficient and accurate
+    approximations of nonlinear convolutional networks", CVPR 2015; X. Zhang,
+    J. Zou, K. He and J. Sun, "Accelerating very deep convolutional networks
+    for classification and detection", IEEE TPAMI 38 (2016): the ``k x k``
+    convolution with ``r`` filters followed by a ``1 x 1`` convolution. (The
+    schemes of Jaderberg, Vedaldi and Zisserman, BMVC 2014, separate the
+    kernel spatially into ``k x 1`` and ``1 x k`` filters; Denton et al., NeurIPS
+    2014, cluster and factor it differently.)
 
     Examples
     --------

@@ -429,8 +429,10 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
     The model is ``x = W z + mu + eps`` with ``z ~ N(0, I_q)`` and
     ``eps ~ N(0, sigma^2 I_d)``, so ``x ~ N(mu, W W^T + sigma^2 I)``. Its maximum
     likelihood fit is closed form (Tipping & Bishop 1999): with the SVD of the
-    centred data ``X - mu = U S V^T`` and the sample variances
-    ``lambda_i = s_i^2 / (n - 1)``,
+    centred data ``X - mu = U S V^T`` and the eigenvalues
+    ``lambda_i = s_i^2 / n`` of the maximum-likelihood covariance
+    ``S = (X - mu)^T (X - mu) / n`` (divided by ``n``, not ``n - 1``: the mean
+    is estimated by the same likelihood),
 
     ``sigma^2 = mean(lambda_{q+1}, ..., lambda_d)``,
     ``W = V_q (Lambda_q - sigma^2 I)^{1/2}``.
@@ -449,7 +451,8 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
     components_ : ndarray, shape (q, d)
         Principal directions (rows, orthonormal), as in ``sklearn.decomposition.PCA``.
     explained_variance_ : ndarray, shape (q,)
-        Sample variances ``lambda_1..lambda_q`` along ``components_``.
+        Maximum-likelihood variances ``lambda_1..lambda_q = s_i^2 / n`` along
+        ``components_`` (scikit-learn's PCA divides by ``n - 1``).
     singular_values_ : ndarray, shape (min(n, d),)
         All singular values of the centred data.
     noise_variance_ : float
@@ -466,11 +469,13 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
     :meth:`transform` returns the posterior mean ``E[z | x]`` and
     :meth:`inverse_transform` the mean of ``x`` given ``z``: they are not exact
     inverses (the posterior mean shrinks towards 0 by ``(lambda_i -
-    sigma^2)/lambda_i``). With more samples than features the likelihood
-    agrees with ``sklearn.decomposition.PCA(n_components=q).score``; with fewer,
-    scikit-learn averages the discarded variance over ``min(n, d) - q``
-    directions, Tipping & Bishop (and this class) over ``d - q``. Taught in
-    chapter 8.
+    sigma^2)/lambda_i``). ``sklearn.decomposition.PCA(n_components=q)`` fits
+    the same model from the unbiased covariance (divided by ``n - 1``): its
+    variances and noise variance are this class's times ``n / (n - 1)``, so
+    its training likelihood is slightly lower than the maximum. With fewer
+    samples than features scikit-learn also averages the discarded variance
+    over ``min(n, d) - q`` directions, Tipping & Bishop (and this class) over
+    ``d - q``. Taught in chapter 8.
 
     References
     ----------
@@ -523,7 +528,7 @@ class LinearGenerativeModel(TransformerMixin, BaseEstimator):
             q = check_int(self.n_components, "n_components", min_value=1, max_value=r)
         self.mean_ = X.mean(axis=0)
         _, s, Vt = svd(X - self.mean_)
-        lam = s**2 / (n - 1)
+        lam = s**2 / n  # the ML covariance divides by n (Tipping & Bishop, eq. 5)
         self.singular_values_ = s
         self.n_components_ = q
         self.components_ = Vt[:q]

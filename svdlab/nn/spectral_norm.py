@@ -338,7 +338,7 @@ class SpectralNormalized:
         return (H if self.b is None else H + self.b), T @ W
 
     def flops(self, X_shape) -> int:
-        return int(np.prod(X_shape[:-1])) * self.W.size
+        return 2 * int(np.prod(X_shape[:-1])) * self.W.size  # 2 FLOPs per multiply-add
 
     def copy(self) -> SpectralNormalized:
         new = SpectralNormalized.__new__(SpectralNormalized)
