@@ -160,8 +160,7 @@ def test_bibliography_titles_have_no_raw_math():
 #: Chapters whose exercises are not yet in the grading format (CONTRIBUTING.md, "Exercises
 #: and grading"); each is converted with its rewrite (issues 16/17) and removed from here.
 #: Every other chapter must comply. The set must be empty when issue 16 is closed.
-PENDING_GRADING = {"03_factorization_family",
-                   "04_computing_the_svd", "05_image_processing", "06_recommenders_and_lsa",
+PENDING_GRADING = {"04_computing_the_svd", "05_image_processing", "06_recommenders_and_lsa",
                    "07_word_vectors", "08_generative_ai"}
 
 
