@@ -26,7 +26,7 @@ PHONE = {"width": 390, "height": 844}
 #: Chapters whose figures do not yet all carry alt text (issue 11). Each chapter's owner
 #: adds ``{"mystnb": {"image": {"alt": ...}}}`` to its figure cells and removes it here;
 #: the set must be empty when the issue is closed.
-PENDING_ALT = {"04_computing_the_svd", "04b_randomized_svd", "05_image_processing",
+PENDING_ALT = {"04b_randomized_svd", "05_image_processing",
                "06_recommenders_and_lsa", "07_word_vectors", "08_generative_ai"}
 
 # TeX that a reader should never see as text: it means a formula was not typeset.
