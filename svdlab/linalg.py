@@ -5,7 +5,11 @@ the SVD with one sign convention (:func:`svd`, :func:`sign_flip`),
 reconstruction, truncation, norms, condition number, energy, effective and
 numerical rank, pseudo-inverse, least squares, and the SVD through the
 eigendecomposition of the Gram matrix (:func:`svd_via_eig`, shown as the
-numerically poor route). The teaching factorizations of chapters 3 and 4 (LU,
+numerically poor route). Chapter 2b (*Regularization, polar decomposition and
+alignment*) adds the regularized solvers of ill-posed problems (:func:`tsvd_solve`,
+:func:`tikhonov_solve`, :func:`gcv`, :func:`l_curve`), the polar decomposition
+(:func:`polar`), orthogonal Procrustes and Kabsch alignment (:func:`procrustes`) and
+total least squares (:func:`total_least_squares`). The teaching factorizations of chapters 3 and 4 (LU,
 QR, Cholesky, power iteration, Jacobi, bidiagonalization) live in
 :mod:`svdlab.factorizations`.
 
