@@ -1317,11 +1317,13 @@ def qr_pivoted(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Notes
     -----
-    The bound ``s_k(A) >= |r_kk| / sqrt(k (n - k + 1)) 2^{k-1}``-type
-    guarantees of strong rank-revealing QR (Gu & Eisenstat) do not hold for
-    plain column pivoting on adversarial matrices (Kahan's example), but it
-    rarely fails in practice. ``scipy.linalg.qr(A, pivoting=True)`` (LAPACK
-    ``geqp3``) chooses the same pivots, up to ties.
+    In the worst case plain column pivoting can overestimate the smallest
+    singular value of the leading columns by a factor exponential in their
+    number (Kahan's matrix comes close); strong rank-revealing QR (Gu &
+    Eisenstat) bounds the factor by a low-degree polynomial in ``k`` and ``n``
+    at the price of a few extra column swaps. Plain pivoting rarely fails in
+    practice. ``scipy.linalg.qr(A, pivoting=True)`` (LAPACK ``geqp3``)
+    chooses the same pivots, up to ties.
 
     References
     ----------
