@@ -7,10 +7,12 @@ it follows. The modules follow the chapters:
 ==============================  ==================================================
 module                          chapter
 ==============================  ==================================================
-:mod:`svdlab.linalg`            1-2: the SVD, its sign convention, its geometry: norms,
-                                rank, pseudo-inverse, least squares
-:mod:`svdlab.factorizations`    3-4: LU, QR, Cholesky; power iteration, Jacobi,
-                                bidiagonalization (teaching implementations)
+:mod:`svdlab.linalg`            1-2, 2b: the SVD, its sign convention, its geometry: norms,
+                                rank, pseudo-inverse, least squares; TSVD, Tikhonov, GCV,
+                                polar, Procrustes, total least squares
+:mod:`svdlab.factorizations`    3-4, 3b: LU, QR, Cholesky; power iteration, Jacobi,
+                                bidiagonalization; Lanczos bidiagonalization, pivoted QR,
+                                Gram-Schmidt (teaching implementations)
 :mod:`svdlab.randomized`        4b: randomized, block Krylov, incremental, Dask SVD
 :mod:`svdlab.image`             5: compression, denoising, completion of images
 :mod:`svdlab.recsys`            6: recommender models, metrics, cross-validation

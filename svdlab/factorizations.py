@@ -10,6 +10,11 @@ bidiagonalization (:func:`golub_kahan_bidiag`), and singular values to full
 precision by exact arithmetic (:func:`reference_singular_values`), the
 reference that measures the others' accuracy.
 
+Chapter 3b (*Krylov methods and rank-revealing QR*): Golub-Kahan-Lanczos
+bidiagonalization with no, full or partial reorthogonalization
+(:func:`golub_kahan_lanczos`), QR with column pivoting (:func:`qr_pivoted`) and
+classical, modified and twice-classical Gram-Schmidt (:func:`gram_schmidt`).
+
 They are written to be read: vectorized NumPy, one loop over columns, steps or
 sweeps, each checked against LAPACK (through NumPy/SciPy) in the tests. Use
 LAPACK (:func:`svdlab.linalg.svd`, ``scipy.linalg``) for real work. The SVDs
@@ -52,6 +57,11 @@ __all__ = [
     "jacobi_svd",
     "golub_kahan_bidiag",
     "reference_singular_values",
+    # chapter 3b: Krylov bidiagonalization, rank-revealing QR, Gram-Schmidt
+    "LanczosBidiag",
+    "golub_kahan_lanczos",
+    "qr_pivoted",
+    "gram_schmidt",
 ]
 
 # ---------------------------------------------------------------------------
@@ -1076,3 +1086,384 @@ def reference_singular_values(A) -> np.ndarray:
         else:
             lam[i] = lo + (hi - lo) / 2
     return np.sqrt(lam[::-1])
+
+
+# ---------------------------------------------------------------------------
+# Chapter 3b: Krylov bidiagonalization, rank-revealing QR, Gram-Schmidt
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LanczosBidiag:
+    """Result of :func:`golub_kahan_lanczos`: ``A V_k = U_k B_k`` and
+    ``A^T U_k = V_k B_k^T + beta_k v_{k+1} e_k^T``."""
+
+    U: np.ndarray
+    """``(m, k)`` left Lanczos vectors (orthonormal up to the reorthogonalization used)."""
+    V: np.ndarray
+    """``(n, k + 1)`` right Lanczos vectors; the last one continues the recurrence."""
+    alpha: np.ndarray
+    """``(k,)`` diagonal of the upper bidiagonal ``B_k``."""
+    beta: np.ndarray
+    """``(k,)`` ``beta[:-1]`` is the superdiagonal of ``B_k``; ``beta[-1]`` the residual norm."""
+    n_reorth: int
+    """How many vectors were reorthogonalized (against all previous ones)."""
+
+    @property
+    def B(self) -> np.ndarray:
+        """The ``(k, k)`` upper bidiagonal matrix ``U_k^T A V_k``."""
+        return np.diag(self.alpha) + np.diag(self.beta[:-1], 1)
+
+
+def _orthogonalize(x: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Classical Gram-Schmidt against the columns of ``Q``, done twice ("twice is enough")."""
+    for _ in range(2):
+        x = x - Q @ (Q.T @ x)
+    return x
+
+
+def golub_kahan_lanczos(
+    A,
+    k: int,
+    *,
+    reorth: str = "full",
+    v0=None,
+    random_state=None,
+) -> LanczosBidiag:
+    """``k`` steps of Golub-Kahan-Lanczos bidiagonalization, with a choice of reorthogonalization.
+
+    From a unit vector ``v_1``, the two coupled three-term recurrences
+
+    ``alpha_j u_j = A v_j - beta_{j-1} u_{j-1}``,
+    ``beta_j v_{j+1} = A^T u_j - alpha_j v_j``
+
+    build orthonormal bases of the Krylov spaces ``K_k(A^T A, v_1)`` and
+    ``K_k(A A^T, A v_1)`` and an upper bidiagonal ``B_k = U_k^T A V_k`` whose
+    singular values (the Ritz values) approximate the largest singular values
+    of ``A`` after a few dozen steps. It is the Lanczos process applied to the
+    Jordan-Wielandt matrix ``[[0, A], [A^T, 0]]`` from ``[0; v_1]``, with half
+    of the work skipped. Only products with ``A`` and ``A^T`` are needed, so
+    ``A`` may be sparse or a ``LinearOperator``: this is the engine of PROPACK
+    (``scipy.sparse.linalg.svds(solver="propack")``).
+
+    In floating point the vectors lose orthogonality as soon as a Ritz value
+    converges, and copies ("ghosts") of converged singular values appear.
+    ``reorth`` chooses the remedy:
+
+    * ``"none"``: the bare recurrence (cheap, loses orthogonality);
+    * ``"full"``: each new vector is orthogonalized against all previous ones
+      (twice), ``O((m + n) k^2)`` extra flops, orthogonal to working precision;
+    * ``"partial"``: Simon's and Larsen's partial reorthogonalization. The
+      inner products ``u_j^T u_i`` and ``v_j^T v_i`` are *estimated* from the
+      recurrence itself (``O(k)`` per step, no products with the vectors) and
+      a vector is reorthogonalized, at that step and the next, only when an
+      estimate exceeds ``sqrt(eps)``. Semi-orthogonality (``sqrt(eps)``) is
+      enough for ``B_k`` to have the Ritz values of the fully reorthogonalized
+      process to working precision.
+
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or LinearOperator, shape (m, n)
+    k : int
+        Number of steps, ``1 <= k <= min(m, n)``.
+    reorth : {"full", "partial", "none"}
+    v0 : array_like, shape (n,), optional
+        Start vector (normalized here); default a random Gaussian vector.
+    random_state : None, int or numpy.random.Generator
+        Seeds the default start vector.
+
+    Returns
+    -------
+    LanczosBidiag
+        With fewer than ``k`` steps if an invariant subspace is found first
+        (a ``beta_j`` or ``alpha_j`` below ``max(m, n) * eps * ||A||``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``reorth``, ``k`` out of range or a zero ``v0``.
+
+    References
+    ----------
+    G. Golub and W. Kahan, "Calculating the singular values and pseudo-inverse
+    of a matrix", SIAM J. Numer. Anal. 2 (1965). H. D. Simon, "The Lanczos
+    algorithm with partial reorthogonalization", Math. Comp. 42 (1984).
+    R. M. Larsen, "Lanczos bidiagonalization with partial reorthogonalization",
+    DAIMI PB-357, Aarhus University, 1998 (PROPACK). Golub & Van Loan,
+    *Matrix Computations*, 4th ed., 2013, section 10.4. Taught in chapter 3b.
+
+    Examples
+    --------
+    >>> A = np.diag(np.arange(1.0, 31.0))
+    >>> lb = golub_kahan_lanczos(A, 12, random_state=0)
+    >>> s = np.linalg.svd(lb.B, compute_uv=False)
+    >>> round(float(s[0]), 6)                     # the largest singular value, 30
+    30.0
+    >>> np.allclose(A @ lb.V[:, :12], lb.U @ lb.B)
+    True
+    """
+    A = check_operator(A, "A")
+    m, n = A.shape
+    k = check_rank(k, A.shape, "k")
+    reorth = check_option(reorth, "reorth", ("full", "partial", "none"))
+    if v0 is None:
+        v = check_random_state(random_state).standard_normal(n)
+    else:
+        v = np.asarray(check_array(v0, "v0", ndim=1), dtype=np.float64)
+        if v.shape[0] != n:
+            raise ValueError(f"v0 must have length n = {n}, got length {v.shape[0]}")
+    nv = np.linalg.norm(v)
+    if nv == 0:
+        raise ValueError("v0 must not be the zero vector")
+    eps = np.finfo(np.float64).eps
+    thresh = np.sqrt(eps)
+    U = np.zeros((m, k))
+    V = np.zeros((n, k + 1))
+    alpha, beta = np.zeros(k), np.zeros(k)
+    V[:, 0] = v / nv
+    # estimated inner products: mu[j, i] ~ u_j^T u_i, nu[j, i] ~ v_j^T v_i (partial only)
+    mu = np.eye(k + 1)
+    nu = np.eye(k + 2)
+    force_u = force_v = False
+    n_reorth = 0
+    anorm = 0.0
+    p = np.asarray(A @ V[:, 0], dtype=np.float64).ravel()
+    steps = k
+    for j in range(k):
+        if j > 0:
+            p = np.asarray(A @ V[:, j], dtype=np.float64).ravel() - beta[j - 1] * U[:, j - 1]
+        if reorth == "full" and j > 0:
+            p = _orthogonalize(p, U[:, :j])
+            n_reorth += 1
+        a = np.linalg.norm(p)
+        if reorth == "partial" and j > 0:
+            # alpha_j mu_{j,i} = alpha_i nu_{j,i} + beta_i nu_{j,i+1} - beta_{j-1} mu_{j-1,i}
+            i = np.arange(j)
+            est = alpha[i] * nu[j, i] + beta[i] * nu[j, i + 1] - beta[j - 1] * mu[j - 1, i]
+            est = est / max(a, eps * anorm)
+            est += np.where(est >= 0, 1.0, -1.0) * 2 * eps * max(anorm, a) / max(a, eps * anorm)
+            mu[j, :j] = est
+            if force_u or np.max(np.abs(est)) > thresh:
+                p = _orthogonalize(p, U[:, :j])
+                a = np.linalg.norm(p)
+                mu[j, :j] = eps
+                n_reorth += 1
+                force_u = not force_u
+        anorm = max(anorm, a)
+        if a <= max(m, n) * eps * anorm:  # A v_j lies in span(U): invariant subspace
+            steps = j
+            break
+        alpha[j] = a
+        U[:, j] = p / a
+        r = np.asarray(A.T @ U[:, j], dtype=np.float64).ravel() - a * V[:, j]
+        if reorth == "full":
+            r = _orthogonalize(r, V[:, : j + 1])
+            n_reorth += 1
+        b = np.linalg.norm(r)
+        if reorth == "partial":
+            # beta_j nu_{j+1,i} = alpha_i mu_{j,i} + beta_{i-1} mu_{j,i-1} - alpha_j nu_{j,i}
+            i = np.arange(j + 1)
+            prev = np.where(i > 0, beta[np.maximum(i - 1, 0)] * mu[j, np.maximum(i - 1, 0)], 0.0)
+            est = alpha[i] * mu[j, i] + prev - a * nu[j, i]
+            est = est / max(b, eps * anorm)
+            est += np.where(est >= 0, 1.0, -1.0) * 2 * eps * max(anorm, b) / max(b, eps * anorm)
+            nu[j + 1, : j + 1] = est
+            if force_v or np.max(np.abs(est)) > thresh:
+                r = _orthogonalize(r, V[:, : j + 1])
+                b = np.linalg.norm(r)
+                nu[j + 1, : j + 1] = eps
+                n_reorth += 1
+                force_v = not force_v
+        anorm = max(anorm, np.hypot(a, b))
+        beta[j] = b
+        if b <= max(m, n) * eps * anorm:  # A^T u_j lies in span(V): invariant subspace
+            steps = j + 1
+            break
+        V[:, j + 1] = r / b
+    return LanczosBidiag(U=U[:, :steps], V=V[:, : steps + 1], alpha=alpha[:steps],
+                         beta=beta[:steps], n_reorth=n_reorth)
+
+
+def qr_pivoted(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Householder QR with column pivoting, ``A[:, perm] = Q @ R`` (Businger-Golub).
+
+    At step ``k`` the remaining column of largest norm (in the rows not yet
+    reduced) is swapped into position ``k`` before it is reflected. The
+    diagonal of ``R`` then decreases, ``|r_11| >= |r_22| >= ...``, and each
+    ``|r_kk|`` is the distance of column ``perm[k]`` from the span of the
+    columns chosen before it: a cheap, usually reliable, revealer of numerical
+    rank, and a greedy choice of well-conditioned columns (column subset
+    selection). The column norms are downdated, ``||x||^2 - r_kj^2``, and
+    recomputed when cancellation has eaten half the digits (LAPACK's
+    ``geqp3`` rule), so pivoting costs ``O(mn)`` extra flops.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+
+    Returns
+    -------
+    Q : ndarray, shape (m, r)
+        Orthonormal columns, ``r = min(m, n)``.
+    R : ndarray, shape (r, n)
+        Upper trapezoidal with ``R[0, 0] >= R[1, 1] >= ... >= 0``.
+    perm : ndarray of int, shape (n,)
+        The column permutation.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a finite, non-empty matrix.
+
+    Notes
+    -----
+    In the worst case plain column pivoting can overestimate the smallest
+    singular value of the leading columns by a factor exponential in their
+    number (Kahan's matrix comes close); strong rank-revealing QR (Gu &
+    Eisenstat) bounds the factor by a low-degree polynomial in ``k`` and ``n``
+    at the price of a few extra column swaps. Plain pivoting rarely fails in
+    practice. ``scipy.linalg.qr(A, pivoting=True)`` (LAPACK ``geqp3``)
+    chooses the same pivots, up to ties.
+
+    References
+    ----------
+    P. Businger and G. H. Golub, "Linear least squares solutions by
+    Householder transformations", Numer. Math. 7 (1965). M. Gu and S. C.
+    Eisenstat, "Efficient algorithms for computing a strong rank-revealing QR
+    factorization", SIAM J. Sci. Comput. 17 (1996). Golub & Van Loan, *Matrix
+    Computations*, 4th ed., 2013, section 5.4.2. Taught in chapter 3b.
+
+    Examples
+    --------
+    >>> A = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 5.0], [1.0, 2.0, 7.0]])
+    >>> Q, R, perm = qr_pivoted(A)
+    >>> perm                           # the largest column first
+    array([2, 1, 0])
+    >>> np.allclose(Q @ R, A[:, perm]), bool(abs(R[2, 2]) < 1e-12)   # rank 2
+    (True, True)
+    """
+    A = check_matrix(A, "A")
+    W = np.array(A, dtype=np.float64 if A.dtype != np.float32 else np.float32, copy=True)
+    m, n = W.shape
+    r = min(m, n)
+    perm = np.arange(n)
+    eps = np.finfo(W.dtype).eps
+    vn1 = np.linalg.norm(W, axis=0)  # partial column norms, downdated
+    vn2 = vn1.copy()  # the norms when last computed exactly
+    vs = []
+    for k in range(r):
+        p = k + int(np.argmax(vn1[k:]))
+        if p != k:
+            W[:, [k, p]] = W[:, [p, k]]
+            perm[[k, p]] = perm[[p, k]]
+            vn1[[k, p]], vn2[[k, p]] = vn1[[p, k]], vn2[[p, k]]
+        v = _householder(W[k:, k]) if k < m - 1 else None
+        if v is not None:
+            W[k:, k:] -= 2.0 * np.outer(v, v @ W[k:, k:])
+            W[k + 1 :, k] = 0.0
+        vs.append(v)
+        if k + 1 < n:
+            j = slice(k + 1, n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(vn1[j] > 0, np.abs(W[k, j]) / vn1[j], 0.0)
+                keep = np.maximum(0.0, 1.0 - ratio**2)
+                drift = keep * np.where(vn2[j] > 0, (vn1[j] / vn2[j]) ** 2, 0.0)
+            redo = drift <= np.sqrt(eps)
+            new = vn1[j] * np.sqrt(keep)
+            if np.any(redo):
+                cols = np.flatnonzero(redo) + k + 1
+                exact = np.linalg.norm(W[k + 1 :, cols], axis=0) if k + 1 < m else 0.0 * cols
+                new[redo] = exact
+                vn2[cols] = exact
+            vn1[j] = new
+    Q = np.eye(m, r, dtype=W.dtype)
+    for k in range(len(vs) - 1, -1, -1):
+        v = vs[k]
+        if v is not None:
+            Q[k:, k:] -= 2.0 * np.outer(v, v @ Q[k:, k:])
+    R = np.triu(W[:r])
+    signs = np.sign(np.diagonal(R)).astype(R.dtype)
+    signs[signs == 0] = 1
+    R *= signs[:, None]
+    R += 0.0
+    Q *= signs
+    return Q, R, perm
+
+
+def gram_schmidt(A, method: str = "modified") -> tuple[np.ndarray, np.ndarray]:
+    """QR by Gram-Schmidt orthogonalization: classical, modified, or classical twice.
+
+    * ``"classical"`` (CGS): ``q_j`` is ``a_j`` minus its projections on
+      ``q_1..q_{j-1}``, all computed from the *original* ``a_j``
+      (``r_ij = q_i^T a_j``). The loss of orthogonality ``||I - Q^T Q||``
+      grows like ``eps * kappa(A)^2``.
+    * ``"modified"`` (MGS): the projections are removed one at a time and each
+      ``r_ij`` is computed from the partially reduced vector. Mathematically
+      the same, numerically ``||I - Q^T Q|| = O(eps * kappa(A))`` (Björck).
+    * ``"classical2"`` (CGS2): classical Gram-Schmidt applied twice to each
+      column, orthogonal to ``O(eps)`` while ``kappa(A) < 1/eps`` (Giraud et
+      al.), with the BLAS-2 speed of CGS. Householder QR
+      (:func:`qr_householder`) is orthogonal to ``O(eps)`` unconditionally.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n), ``m >= n``
+    method : {"modified", "classical", "classical2"}
+
+    Returns
+    -------
+    Q : ndarray, shape (m, n)
+    R : ndarray, shape (n, n)
+        Upper triangular with a positive diagonal.
+
+    Raises
+    ------
+    ValueError
+        For ``m < n`` or an unknown ``method``.
+    numpy.linalg.LinAlgError
+        If a column is exactly dependent on the previous ones (``r_jj = 0``).
+
+    References
+    ----------
+    Å. Björck, "Solving linear least squares problems by Gram-Schmidt
+    orthogonalization", BIT 7 (1967). L. Giraud, J. Langou, M. Rozložník and
+    J. van den Eshof, "Rounding error analysis of the classical Gram-Schmidt
+    orthogonalization process", Numer. Math. 101 (2005). Trefethen & Bau,
+    *Numerical Linear Algebra*, 1997, lectures 8 and 9. Taught in chapter 3b.
+
+    Examples
+    --------
+    >>> A = np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> Q, R = gram_schmidt(A, "classical")
+    >>> np.allclose(Q @ R, A), np.allclose(Q.T @ Q, np.eye(2))
+    (True, True)
+    >>> np.round(R, 4)
+    array([[1.4142, 0.7071],
+           [0.    , 1.2247]])
+    """
+    A = check_matrix(A, "A")
+    method = check_option(method, "method", ("modified", "classical", "classical2"))
+    m, n = A.shape
+    if m < n:
+        raise ValueError(f"gram_schmidt needs m >= n (at most m independent columns), "
+                         f"got A of shape {A.shape}")
+    Q = np.array(A, copy=True)
+    R = np.zeros((n, n), dtype=Q.dtype)
+    for j in range(n):
+        # MGS (row-oriented) has already removed q_1..q_{j-1} from column j, one at a time
+        if method != "modified":
+            # CGS: all projections from the same vector (the original a_j on the first pass)
+            for _ in range(1 if method == "classical" else 2):
+                c = Q[:, :j].T @ Q[:, j]
+                Q[:, j] -= Q[:, :j] @ c
+                R[:j, j] += c
+        rjj = np.linalg.norm(Q[:, j])
+        if rjj == 0:
+            raise np.linalg.LinAlgError(
+                f"column {j} of A is linearly dependent on the previous ones (r_jj = 0)")
+        R[j, j] = rjj
+        Q[:, j] /= rjj
+        if method == "modified" and j + 1 < n:
+            R[j, j + 1 :] = Q[:, j] @ Q[:, j + 1 :]
+            Q[:, j + 1 :] -= np.outer(Q[:, j], R[j, j + 1 :])
+    return Q, R

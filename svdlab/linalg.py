@@ -5,7 +5,11 @@ the SVD with one sign convention (:func:`svd`, :func:`sign_flip`),
 reconstruction, truncation, norms, condition number, energy, effective and
 numerical rank, pseudo-inverse, least squares, and the SVD through the
 eigendecomposition of the Gram matrix (:func:`svd_via_eig`, shown as the
-numerically poor route). The teaching factorizations of chapters 3 and 4 (LU,
+numerically poor route). Chapter 2b (*Regularization, polar decomposition and
+alignment*) adds the regularized solvers of ill-posed problems (:func:`tsvd_solve`,
+:func:`tikhonov_solve`, :func:`gcv`, :func:`l_curve`), the polar decomposition
+(:func:`polar`), orthogonal Procrustes and Kabsch alignment (:func:`procrustes`) and
+total least squares (:func:`total_least_squares`). The teaching factorizations of chapters 3 and 4 (LU,
 QR, Cholesky, power iteration, Jacobi, bidiagonalization) live in
 :mod:`svdlab.factorizations`.
 
@@ -30,9 +34,12 @@ import numpy as np
 import scipy.linalg as sla
 
 from ._validation import (
+    check_array,
     check_fraction,
     check_matrix,
+    check_option,
     check_rank,
+    check_same_shape,
     check_scalar,
     check_singular_values,
     check_svd_factors,
@@ -57,6 +64,16 @@ __all__ = [
     "lstsq",
     "svd_via_eig",
     "sign_flip",
+    # chapter 2b: regularization, polar decomposition, Procrustes, total least squares
+    "tsvd_solve",
+    "tikhonov_solve",
+    "RegularizationPath",
+    "gcv",
+    "l_curve",
+    "polar",
+    "ProcrustesResult",
+    "procrustes",
+    "total_least_squares",
 ]
 
 
@@ -543,3 +560,502 @@ def svd_via_eig(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         U[:, ~good] = Q[:, good.sum() : good.sum() + (~good).sum()]
     U, Vt = sign_flip(U, V.T)
     return U, s, Vt
+
+
+# ---------------------------------------------------------------------------
+# Chapter 2b: regularization, the polar decomposition, Procrustes, total least squares
+# ---------------------------------------------------------------------------
+
+
+def _rhs(b, m: int) -> np.ndarray:
+    """Check a right-hand side ``b`` of shape (m,) or (m, p) against ``A`` with m rows."""
+    b = check_array(b, "b", ndim=(1, 2))
+    if b.shape[0] != m:
+        raise ValueError(f"b must have as many rows as A (m = {m}), got b of shape {b.shape}")
+    return b
+
+
+def _filtered_solution(U, s, Vt, b, f) -> np.ndarray:
+    """``x = V diag(f_i / s_i) U^T b`` for filter factors ``f`` (zero where ``s_i = 0``)."""
+    phi = np.zeros_like(s)
+    pos = s > 0
+    phi[pos] = f[pos] / s[pos]
+    coef = U.T @ b
+    coef = coef * (phi if b.ndim == 1 else phi[:, None])
+    return Vt.T @ coef
+
+
+def tsvd_solve(A, b, k: int) -> np.ndarray:
+    """Truncated-SVD solution ``x_k = sum_{i <= k} (u_i^T b / s_i) v_i`` of ``A x ~ b``.
+
+    The filter factors are ``f_i = 1`` for the ``k`` largest singular values and
+    ``0`` for the rest: the components of ``b`` along the small singular values,
+    which noise dominates in an ill-posed problem, are dropped instead of being
+    divided by tiny numbers. ``k = rank(A)`` gives the minimum-norm least-squares
+    solution :func:`lstsq`; ``pinv(A, rcond)`` is the same truncation with ``k``
+    fixed by a relative cut-off on ``s``.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    b : array_like, shape (m,) or (m, p)
+    k : int
+        Number of singular triplets kept, ``1 <= k <= min(m, n)``.
+
+    Returns
+    -------
+    x : ndarray, shape (n,) or (n, p)
+
+    Raises
+    ------
+    ValueError
+        If ``b`` does not have ``m`` rows or ``k`` is out of range.
+    TypeError
+        If ``k`` is not an integer.
+
+    References
+    ----------
+    P. C. Hansen, "The truncated SVD as a method for regularization", BIT 27
+    (1987). P. C. Hansen, *Rank-Deficient and Discrete Ill-Posed Problems*,
+    SIAM, 1998, chapter 3. Taught in chapter 2b.
+
+    Examples
+    --------
+    >>> A = np.diag([1.0, 1e-8])
+    >>> b = np.array([1.0, 1e-6])     # the second entry is noise
+    >>> tsvd_solve(A, b, 2)           # noise divided by 1e-8
+    array([  1., 100.])
+    >>> tsvd_solve(A, b, 1)
+    array([1., 0.])
+    """
+    A = check_matrix(A, "A")
+    b = _rhs(b, A.shape[0])
+    k = check_rank(k, A.shape, "k")
+    U, s, Vt = svd(A)
+    f = np.zeros_like(s)
+    f[:k] = 1.0
+    return _filtered_solution(U, s, Vt, b, f)
+
+
+def tikhonov_solve(A, b, lam: float) -> np.ndarray:
+    """Tikhonov (ridge) solution ``argmin_x ||A x - b||^2 + lam^2 ||x||^2`` through the SVD.
+
+    The normal equations ``(A^T A + lam^2 I) x = A^T b`` have the solution
+    ``x = sum_i f_i (u_i^T b / s_i) v_i`` with filter factors
+    ``f_i = s_i^2 / (s_i^2 + lam^2)``: close to 1 for ``s_i >> lam``, close to
+    ``s_i^2 / lam^2`` for ``s_i << lam``. It is a smooth version of the
+    truncated SVD (:func:`tsvd_solve`) with ``lam`` in the role of the cut-off
+    singular value. The SVD is used instead of the normal equations, whose
+    condition number is ``(s_1^2 + lam^2) / (s_n^2 + lam^2)``.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    b : array_like, shape (m,) or (m, p)
+    lam : float
+        Regularization parameter ``lam >= 0`` (``lam = 0`` is :func:`lstsq`
+        without a cut-off). scikit-learn's ``Ridge(alpha)`` is ``lam**2 = alpha``
+        without an intercept.
+
+    Returns
+    -------
+    x : ndarray, shape (n,) or (n, p)
+
+    Raises
+    ------
+    ValueError
+        If ``b`` does not have ``m`` rows or ``lam`` is negative or not finite.
+
+    References
+    ----------
+    A. N. Tikhonov, "Solution of incorrectly formulated problems and the
+    regularization method", Soviet Math. Dokl. 4 (1963). P. C. Hansen,
+    *Rank-Deficient and Discrete Ill-Posed Problems*, SIAM, 1998, chapter 5.
+    Taught in chapter 2b.
+
+    Examples
+    --------
+    >>> A = np.diag([1.0, 1e-8])
+    >>> b = np.array([1.0, 1e-6])
+    >>> x = tikhonov_solve(A, b, 1e-3)
+    >>> np.round(x, 4)                # the noisy component is filtered out
+    array([1., 0.])
+    >>> np.allclose(x, np.linalg.solve(A.T @ A + 1e-6 * np.eye(2), A.T @ b))
+    True
+    """
+    A = check_matrix(A, "A")
+    b = _rhs(b, A.shape[0])
+    lam = check_scalar(lam, "lam", low=0.0)
+    U, s, Vt = svd(A)
+    f = s**2 / (s**2 + lam**2) if lam > 0 else (s > 0).astype(s.dtype)
+    return _filtered_solution(U, s, Vt, b, f)
+
+
+@dataclass(frozen=True)
+class RegularizationPath:
+    """Result of :func:`gcv` and :func:`l_curve`: a family of regularized solutions."""
+
+    params: np.ndarray
+    """The parameters tried: ``lam`` (Tikhonov) or ``k`` (truncated SVD)."""
+    residual_norm: np.ndarray
+    """``||A x - b||_2`` for each parameter."""
+    solution_norm: np.ndarray
+    """``||x||_2`` for each parameter."""
+    criterion: np.ndarray
+    """The GCV function (``gcv``) or the signed curvature of the L-curve (``l_curve``)."""
+    best: float
+    """The parameter that the criterion picks (argmin of GCV, argmax of curvature)."""
+
+
+def _path_norms(A, b, params, method):
+    """Residual and solution norms, filter factors, of a family of filtered solutions."""
+    A = check_matrix(A, "A")
+    b = check_vector(b, "b", size=A.shape[0])
+    method = check_option(method, "method", ("tikhonov", "tsvd"))
+    U, s, Vt = svd(A)
+    if method == "tikhonov":
+        params = check_array(params, "lams", ndim=1, nonnegative=True)
+        lam2 = params[:, None] ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 where lam = s = 0
+            f = np.where(lam2 > 0, s**2 / (s**2 + lam2), (s > 0) * 1.0)
+    else:
+        params = check_array(params, "ks", ndim=1, dtype="int")
+        if params.min() < 1 or params.max() > min(A.shape):
+            raise ValueError(f"ks must be integers in 1..{min(A.shape)}, got {params.min()}.."
+                             f"{params.max()}")
+        f = (np.arange(s.size)[None, :] < params[:, None]).astype(s.dtype)
+    beta = U.T @ b
+    outside = max(float(b @ b - beta @ beta), 0.0)  # ||b - U U^T b||^2, zero if m <= n
+    xi = np.zeros_like(s)
+    xi[s > 0] = beta[s > 0] / s[s > 0]
+    rho2 = np.sum(((1.0 - f) * beta) ** 2, axis=1) + outside
+    eta2 = np.sum((f * xi) ** 2, axis=1)
+    return A, params, f, np.sqrt(rho2), np.sqrt(eta2)
+
+
+def gcv(A, b, params, method: str = "tikhonov") -> RegularizationPath:
+    """Generalized cross-validation over a family of Tikhonov or truncated-SVD solutions.
+
+    For a solution ``x = A^# b`` that depends linearly on ``b`` (influence
+    matrix ``H = A A^#``), GCV picks the parameter minimizing
+
+    ``G = ||A x - b||^2 / (trace(I - H))^2 = ||A x - b||^2 / (m - sum_i f_i)^2``,
+
+    the rotation-invariant version of leave-one-out cross-validation. It needs
+    no estimate of the noise level. The sums run over the SVD, computed once.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    b : array_like, shape (m,)
+    params : array_like, 1-D
+        Values of ``lam >= 0`` (``method="tikhonov"``) or ranks ``k`` in
+        ``1..min(m, n)`` (``method="tsvd"``).
+    method : {"tikhonov", "tsvd"}
+
+    Returns
+    -------
+    RegularizationPath
+        ``criterion`` holds ``G`` and ``best`` its minimizer. ``G`` is infinite
+        where ``sum_i f_i = m`` (an interpolating solution).
+
+    Raises
+    ------
+    ValueError
+        For a ``b`` of the wrong length, an unknown ``method``, negative
+        ``lam`` or ranks out of range.
+
+    References
+    ----------
+    G. H. Golub, M. Heath and G. Wahba, "Generalized cross-validation as a
+    method for choosing a good ridge parameter", Technometrics 21 (1979).
+    Taught in chapter 2b.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> A = np.vander(np.linspace(0, 1, 30), 12, increasing=True)
+    >>> b = A @ np.ones(12) + 1e-3 * rng.standard_normal(30)
+    >>> path = gcv(A, b, np.logspace(-8, 0, 17))
+    >>> 1e-8 <= path.best <= 1.0 and path.criterion.shape == (17,)
+    True
+    >>> gcv(A, b, [2, 4, 6], method="tsvd").best in (2, 4, 6)
+    True
+    """
+    A, params, f, rho, eta = _path_norms(A, b, params, method)
+    dof = A.shape[0] - f.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        G = np.where(dof > 0, rho**2 / np.where(dof > 0, dof, 1.0) ** 2, np.inf)
+    best = params[int(np.argmin(G))]
+    return RegularizationPath(params=params, residual_norm=rho, solution_norm=eta,
+                              criterion=G, best=best.item())
+
+
+def l_curve(A, b, lams) -> RegularizationPath:
+    """The L-curve of Tikhonov regularization and its corner (maximum curvature).
+
+    The L-curve is ``(log ||A x_lam - b||, log ||x_lam||)`` as ``lam`` runs
+    over a range: small ``lam`` fits the noise (a vertical branch of huge
+    ``||x||``), large ``lam`` over-smooths (a horizontal branch of growing
+    residual). The corner between them balances the two. Its location is the
+    ``lam`` of largest signed curvature
+    ``kappa = (x' y'' - x'' y') / (x'^2 + y'^2)^{3/2}``, with derivatives
+    taken in ``t = log lam`` by finite differences on the given grid.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    b : array_like, shape (m,)
+    lams : array_like, 1-D
+        At least 5 strictly increasing positive values, log-spaced (the
+        curvature is computed on this grid, so a fine grid locates the
+        corner better).
+
+    Returns
+    -------
+    RegularizationPath
+        ``criterion`` holds the curvature and ``best`` the corner's ``lam``.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` has fewer than 5 values, is not strictly increasing or not
+        positive, or ``b`` has the wrong length.
+
+    References
+    ----------
+    P. C. Hansen and D. P. O'Leary, "The use of the L-curve in the
+    regularization of discrete ill-posed problems", SIAM J. Sci. Comput. 14
+    (1993). Taught in chapter 2b.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> A = np.vander(np.linspace(0, 1, 30), 12, increasing=True)
+    >>> b = A @ np.ones(12) + 1e-3 * rng.standard_normal(30)
+    >>> path = l_curve(A, b, np.logspace(-8, 0, 41))
+    >>> bool(1e-8 < path.best < 1.0)
+    True
+    """
+    lams = check_array(lams, "lams", ndim=1)
+    if lams.size < 5 or np.any(lams <= 0) or np.any(np.diff(lams) <= 0):
+        raise ValueError("lams must hold at least 5 strictly increasing positive values, "
+                         f"got {lams.size} values")
+    A, lams, f, rho, eta = _path_norms(A, b, lams, "tikhonov")
+    t = np.log(lams)
+    x, y = np.log(rho), np.log(eta)
+    dx, dy = np.gradient(x, t), np.gradient(y, t)
+    ddx, ddy = np.gradient(dx, t), np.gradient(dy, t)
+    kappa = (dx * ddy - ddx * dy) / np.maximum(dx**2 + dy**2, np.finfo(float).tiny) ** 1.5
+    inner = kappa[1:-1]  # one-sided differences at the ends are less accurate
+    best = lams[1 + int(np.argmax(inner))]
+    return RegularizationPath(params=lams, residual_norm=rho, solution_norm=eta,
+                              criterion=kappa, best=float(best))
+
+
+def polar(A, side: str = "right") -> tuple[np.ndarray, np.ndarray]:
+    """Polar decomposition ``A = W P`` (right) or ``A = P W`` (left) from the SVD.
+
+    With ``A = U diag(s) V^T``: ``W = U V^T`` has orthonormal columns (rows,
+    for a wide ``A``) and ``P = V diag(s) V^T`` (``U diag(s) U^T`` for the
+    left form) is symmetric positive semi-definite. ``W`` is the orthogonal
+    matrix nearest to ``A`` in every unitarily invariant norm (Fan & Hoffman),
+    the matrix version of ``z = e^{i theta} |z|``.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    side : {"right", "left"}
+        As in ``scipy.linalg.polar``.
+
+    Returns
+    -------
+    W : ndarray, shape (m, n)
+        ``W^T W = I`` if ``m >= n``, ``W W^T = I`` if ``m < n``.
+    P : ndarray, shape (n, n) for "right", (m, m) for "left"
+        Symmetric positive semi-definite; unique, and ``W`` unique too when
+        ``A`` has full rank.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``side`` or input that is not a finite matrix.
+
+    References
+    ----------
+    N. J. Higham, *Functions of Matrices*, SIAM, 2008, chapter 8. K. Fan and
+    A. J. Hoffman, "Some metric inequalities in the space of matrices", Proc.
+    AMS 6 (1955). Taught in chapter 2b.
+
+    Examples
+    --------
+    >>> A = np.array([[1.0, -1.0], [2.0, 4.0]])
+    >>> W, P = polar(A)
+    >>> np.allclose(W @ P, A), np.allclose(W.T @ W, np.eye(2))
+    (True, True)
+    >>> bool(np.all(np.linalg.eigvalsh(P) > 0))
+    True
+    """
+    A = check_matrix(A, "A")
+    side = check_option(side, "side", ("right", "left"))
+    U, s, Vt = svd(A)
+    W = U @ Vt
+    if side == "right":
+        P = (Vt.T * s) @ Vt
+    else:
+        P = (U * s) @ U.T
+    return W, (P + P.T) / 2
+
+
+@dataclass(frozen=True)
+class ProcrustesResult:
+    """Result of :func:`procrustes`: ``B ~ scale * (A - mean_A) @ R + mean_B``."""
+
+    R: np.ndarray
+    """The orthogonal ``(d, d)`` map (a rotation when ``proper=True``)."""
+    scale: float
+    """The scale factor (1.0 unless ``scaling=True``)."""
+    translation: np.ndarray
+    """``t`` with ``B ~ scale * A @ R + t`` (zeros unless ``center=True``)."""
+    residual: float
+    """``||scale * A @ R + t - B||_F``."""
+
+
+def procrustes(A, B, *, center: bool = False, proper: bool = False,
+               scaling: bool = False) -> ProcrustesResult:
+    """Orthogonal Procrustes: the orthogonal ``R`` minimizing ``||A R - B||_F``.
+
+    Expanding the norm, only ``trace(R^T A^T B)`` depends on ``R``; with
+    ``A^T B = U diag(s) V^T`` it is at most ``sum(s)``, reached by
+    ``R = U V^T``, the orthogonal factor of the polar decomposition of
+    ``A^T B`` (:func:`polar`). With ``proper=True`` ``R`` must be a rotation
+    (``det R = +1``): when ``det(U V^T) = -1`` the last singular direction is
+    flipped, ``R = U diag(1, ..., 1, -1) V^T`` (Kabsch's algorithm). With
+    ``center=True`` both point sets are first moved to their centroids (the
+    optimal translation), and ``scaling=True`` adds the optimal similarity
+    scale ``trace(diag(s) D) / ||A - mean_A||_F^2`` (Umeyama).
+
+    Parameters
+    ----------
+    A, B : array_like, shape (N, d)
+        Corresponding points, one per row (or any two matrices of one shape).
+    center : bool, default False
+        Also fit a translation.
+    proper : bool, default False
+        Restrict ``R`` to rotations (no reflections).
+    scaling : bool, default False
+        Also fit a scale factor.
+
+    Returns
+    -------
+    ProcrustesResult
+
+    Raises
+    ------
+    ValueError
+        If ``A`` and ``B`` differ in shape or are not finite matrices.
+
+    References
+    ----------
+    P. H. Schönemann, "A generalized solution of the orthogonal Procrustes
+    problem", Psychometrika 31 (1966). W. Kabsch, "A solution for the best
+    rotation to relate two sets of vectors", Acta Cryst. A32 (1976).
+    S. Umeyama, "Least-squares estimation of transformation parameters between
+    two point patterns", IEEE TPAMI 13 (1991). Taught in chapter 2b.
+
+    Examples
+    --------
+    >>> c, s = np.cos(0.3), np.sin(0.3)
+    >>> R_true = np.array([[c, -s], [s, c]])
+    >>> A = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    >>> fit = procrustes(A, 3.0 * A @ R_true + [1.0, -1.0], center=True, scaling=True)
+    >>> np.allclose(fit.R, R_true), round(fit.scale, 12), round(fit.residual, 12)
+    (True, 3.0, 0.0)
+    """
+    A = check_matrix(A, "A")
+    B = check_matrix(B, "B")
+    check_same_shape(A, B, ("A", "B"))
+    mu_a = A.mean(axis=0) if center else np.zeros(A.shape[1])
+    mu_b = B.mean(axis=0) if center else np.zeros(B.shape[1])
+    A0, B0 = A - mu_a, B - mu_b
+    U, s, Vt = np.linalg.svd(A0.T @ B0)
+    d = np.ones_like(s)
+    if proper and np.linalg.det(U) * np.linalg.det(Vt) < 0:
+        d[-1] = -1.0
+    R = (U * d) @ Vt
+    if scaling:
+        denom = float(np.sum(A0**2))
+        scale = float(s @ d) / denom if denom > 0 else 1.0
+    else:
+        scale = 1.0
+    t = mu_b - scale * mu_a @ R
+    resid = float(np.linalg.norm(scale * A @ R + t - B))
+    return ProcrustesResult(R=R, scale=scale, translation=t, residual=resid)
+
+
+def total_least_squares(A, b) -> np.ndarray:
+    """Total least squares: ``A x ~ b`` with errors in ``A`` as well as in ``b``.
+
+    Ordinary least squares changes only ``b``; TLS finds the smallest
+    correction ``[E, r]`` (in the Frobenius norm) such that
+    ``(A + E) x = b + r`` is consistent. By Eckart-Young, the nearest rank-``n``
+    matrix to ``C = [A, b]`` removes its last singular triplet, and ``x`` is
+    read from the last right singular vector ``v = (v_1, v_2)`` of ``C``:
+    ``x = -v_1 / v_2`` (for ``d`` right-hand sides ``X = -V_12 V_22^{-1}``).
+    TLS is the consistent estimator of the errors-in-variables model when the
+    errors in all columns are independent with equal variance (scale the
+    columns first otherwise); OLS is biased towards zero there.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        ``m >= n + d``.
+    b : array_like, shape (m,) or (m, d)
+
+    Returns
+    -------
+    x : ndarray, shape (n,) or (n, d)
+
+    Raises
+    ------
+    ValueError
+        If ``b`` has the wrong number of rows or ``m < n + d``.
+    numpy.linalg.LinAlgError
+        If ``V_22`` is singular to working precision: the TLS problem has no
+        solution (the last singular vectors of ``C`` lie in the ``A`` columns).
+
+    References
+    ----------
+    G. H. Golub and C. F. Van Loan, "An analysis of the total least squares
+    problem", SIAM J. Numer. Anal. 17 (1980). I. Markovsky and S. Van Huffel,
+    "Overview of total least-squares methods", Signal Processing 87 (2007).
+    Taught in chapter 2b.
+
+    Examples
+    --------
+    >>> A = np.array([[1.0], [2.0], [3.0]])
+    >>> b = np.array([2.0, 4.0, 6.0])
+    >>> total_least_squares(A, b)
+    array([2.])
+    >>> x = total_least_squares(A + [[0.1], [-0.1], [0.0]], b)
+    >>> bool(abs(x[0] - 2.0) < 0.1)
+    True
+    """
+    A = check_matrix(A, "A")
+    b = _rhs(b, A.shape[0])
+    B = b[:, None] if b.ndim == 1 else b
+    m, n = A.shape
+    d = B.shape[1]
+    if m < n + d:
+        raise ValueError(f"total_least_squares needs m >= n + d rows, got A of shape {A.shape} "
+                         f"and {d} right-hand side(s)")
+    _, _, Vt = np.linalg.svd(np.hstack([A, B]), full_matrices=False)
+    V = Vt.T
+    V12, V22 = V[:n, n:], V[n:, n:]
+    s22 = np.linalg.svd(V22, compute_uv=False)
+    if s22[-1] <= (n + d) * np.finfo(A.dtype).eps:
+        raise np.linalg.LinAlgError(
+            "the TLS problem has no solution: the smallest right singular vectors of [A, b] "
+            "have no component along b (V_22 is singular)")
+    X = -np.linalg.solve(V22.T, V12.T).T
+    return X[:, 0] if b.ndim == 1 else X
