@@ -13,6 +13,7 @@ list can shrink to nothing and the check become global.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import re
@@ -38,6 +39,8 @@ STRICT = {
 TAUGHT = {"svdlab.plot", "svdlab.compress", "svdlab.latent", "svdlab.timing",
           "svdlab.datasets._images"}
 SECTION = re.compile(r"^\s*Parameters\s*\n\s*-{3,}\s*$", re.M)
+#: a result dataclass documents its fields (its constructor's arguments) as Attributes
+FIELDS = re.compile(r"^\s*(Parameters|Attributes)\s*\n\s*-{3,}\s*$", re.M)
 
 
 def _takes_arguments(func) -> bool:
@@ -84,8 +87,9 @@ def callables():
 
 def missing_by_module() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for origin, qualname, _, doc in callables():
-        if not SECTION.search(doc):
+    for origin, qualname, obj, doc in callables():
+        pattern = FIELDS if inspect.isclass(obj) and dataclasses.is_dataclass(obj) else SECTION
+        if not pattern.search(doc):
             out.setdefault(origin, []).append(qualname)
     return out
 

@@ -45,6 +45,23 @@ __all__ = ["ring_of_gaussians", "ring_centres", "mode_coverage", "ModeCoverage",
 def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     """The ``n_modes`` centres, evenly spaced on a circle, shape (n_modes, 2).
 
+    Parameters
+    ----------
+    n_modes : int, default 8
+        Number of centres; the first is at angle 0.
+    radius : float, default 2.0
+        Radius of the circle (positive).
+
+    Returns
+    -------
+    ndarray of shape (n_modes, 2)
+        The centres, counter-clockwise.
+
+    Raises
+    ------
+    ValueError
+        If ``n_modes`` is not a positive integer or ``radius`` is not positive.
+
     Examples
     --------
     >>> np.round(ring_centres(4, 1.0), 12) + 0.0

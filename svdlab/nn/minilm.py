@@ -82,12 +82,29 @@ def load_weights() -> dict[str, np.ndarray]:
 def matrix_names(layer: int, kind: str) -> str:
     """Tensor prefix of matrix ``kind`` (a key of :data:`MATRIX_KINDS`) in ``layer`` (0..5).
 
+    Parameters
+    ----------
+    layer : int
+        Encoder layer, 0 to 5.
+    kind : str
+        One of the keys of :data:`MATRIX_KINDS` (``"query"``, ``"ffn_in"``, ...).
+
+    Returns
+    -------
+    str
+        The prefix of the weight and bias tensors in the safetensors file.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is unknown or ``layer`` is not an integer in 0..5.
+
     Examples
     --------
-    Taught in chapter 8.
-
     >>> matrix_names(2, "ffn_in")
     'encoder.layer.2.intermediate.dense'
+
+    Taught in chapter 8.
     """
     if kind not in MATRIX_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MATRIX_KINDS)}; got {kind!r}")
@@ -191,7 +208,29 @@ class MiniLM:
         return x @ self.weights[prefix + ".weight"].T + b
 
     def tokenize(self, sentences) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Token ids, attention mask and segment ids, each of shape (n, T)."""
+        """Token ids, attention mask and segment ids, each of shape (n, T).
+
+        Parameters
+        ----------
+        sentences : list of str
+            The sentences; shorter ones are padded to the longest (at most ``max_length``).
+
+        Returns
+        -------
+        ids : ndarray of int64, shape (n, T)
+            WordPiece token ids, ``[CLS]`` first and ``[SEP]`` last.
+        mask : ndarray of float32, shape (n, T)
+            1 for real tokens, 0 for padding.
+        types : ndarray of int64, shape (n, T)
+            Segment ids (all 0 for single sentences).
+
+        Raises
+        ------
+        TypeError
+            If ``sentences`` is a string or holds something other than strings.
+        ValueError
+            If ``sentences`` is empty.
+        """
         if isinstance(sentences, str) or not all(isinstance(s, str) for s in sentences):
             raise TypeError("sentences must be a list of strings")
         if len(sentences) == 0:
@@ -203,7 +242,18 @@ class MiniLM:
         return ids, mask, types
 
     def token_states(self, ids, mask, types) -> np.ndarray:
-        """Hidden states of the last layer, shape (n, T, 384)."""
+        """Hidden states of the last layer, shape (n, T, 384).
+
+        Parameters
+        ----------
+        ids, mask, types : ndarray of shape (n, T)
+            As returned by :meth:`tokenize`.
+
+        Returns
+        -------
+        ndarray of shape (n, T, 384)
+            The sixth encoder layer's output for every token (padding included; mask it out).
+        """
         w = self.weights
         n, T = ids.shape
         h = (w["embeddings.word_embeddings.weight"][ids]
@@ -236,7 +286,28 @@ class MiniLM:
         return h
 
     def encode(self, sentences, batch_size: int = 32) -> np.ndarray:
-        """Unit-norm sentence embeddings, shape (n, 384)."""
+        """Unit-norm sentence embeddings, shape (n, 384).
+
+        Parameters
+        ----------
+        sentences : list of str
+            The sentences to embed.
+        batch_size : int, default 32
+            Sentences per forward pass.
+
+        Returns
+        -------
+        ndarray of float32, shape (n, 384)
+            Mean of the last layer's token states over the real tokens, normalized to unit
+            length (the model's own pooling).
+
+        Raises
+        ------
+        TypeError
+            If ``sentences`` is not a list of strings.
+        ValueError
+            If ``sentences`` is empty.
+        """
         sentences = list(sentences) if not isinstance(sentences, str) else sentences
         out = []
         for start in range(0, len(sentences) or 1, batch_size):

@@ -304,6 +304,20 @@ class SpectralNormalized:
         return self.W / self.sigma
 
     def forward(self, X, train=False):
+        """``X (W / sigma) + b``, dividing the product rather than the matrix.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_in)
+            A batch of inputs (float32).
+        train : bool, default False
+            Run ``n_power_iterations`` warm-started power steps first (updating ``u``, ``v`` and ``sigma``) and keep what :meth:`backward` needs; otherwise ``sigma = v^T W u`` from the stored vectors.
+
+        Returns
+        -------
+        ndarray of shape (n, n_out)
+            The layer's output.
+        """
         if train:
             self.sigma = self._iterate(self.n_power_iterations)
         else:
@@ -319,6 +333,18 @@ class SpectralNormalized:
         #   dL/dW = X^T (G / sigma) - <G, X W> / sigma^2 * v u^T,
         # with <X^T G, W> = <G, X W> read off the forward pass. Only the product X^T (G /
         # sigma) and one in-place rank-1 update (BLAS ger) touch an m x n array.
+        """Back-propagate ``G = dL/d(output)`` (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (n, n_out)
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (n, n_in)
+            Gradient with respect to the input; ``grads`` holds the gradient of ``W`` through ``W / sigma(W)`` (including ``sigma``'s own dependence on ``W``) and of ``b``.
+        """
         Gs = G / np.asarray(self.sigma, dtype=G.dtype)
         c = float(np.sum(Gs * self._XW)) / self.sigma
         dW = self._X.T @ Gs
@@ -338,6 +364,18 @@ class SpectralNormalized:
         return (H if self.b is None else H + self.b), T @ W
 
     def flops(self, X_shape) -> int:
+        """Multiply-adds of one forward pass for an input of shape ``X_shape``.
+
+        Parameters
+        ----------
+        X_shape : tuple of int
+            Shape of the input batch (last axis n_in).
+
+        Returns
+        -------
+        int
+            ``(rows of X) * n_in * n_out``: the power step's matrix-vector products are not counted.
+        """
         return int(np.prod(X_shape[:-1])) * self.W.size
 
     def copy(self) -> SpectralNormalized:
