@@ -733,6 +733,17 @@ class ParallelAnalysis:
     thresholds : ndarray
         The ``quantile`` of each eigenvalue over the permuted data sets.
     null_eigenvalues : ndarray, shape (n_permutations, len(eigenvalues))
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 2)) @ rng.standard_normal((2, 8)) * 2
+    >>> pa = parallel_analysis(X + rng.standard_normal((300, 8)), n_permutations=20,
+    ...                        random_state=0)
+    >>> pa.n_components, pa.null_eigenvalues.shape
+    (2, (20, 8))
+
+    Taught in chapter 9.
     """
 
     n_components: int
@@ -836,6 +847,16 @@ class GavishDonohoRank:
         Of the centred data (the ``min(n - 1, d)`` that can be nonzero).
     sigma : float
         The noise level used (given, or estimated from the median singular value).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = 3 * rng.standard_normal((400, 4)) @ rng.standard_normal((4, 100))
+    >>> res = gavish_donoho_rank(X + rng.standard_normal((400, 100)))
+    >>> res.n_components, bool(res.singular_values[3] > res.threshold > res.singular_values[4])
+    (4, True)
+
+    Taught in chapter 9.
     """
 
     n_components: int
@@ -917,6 +938,16 @@ class PCACrossValidation:
         The rank of least PRESS.
     n_iter : ndarray of int, shape (n_folds, len(ranks))
         EM iterations made.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 3)) @ rng.standard_normal((3, 15)) * 3
+    >>> cv = pca_cross_validation(X + rng.standard_normal((60, 15)), 6, random_state=0)
+    >>> cv.ranks.tolist(), int(cv.ranks[np.argmin(cv.press)]) == cv.n_components
+    ([1, 2, 3, 4, 5, 6], True)
+
+    Taught in chapter 9.
     """
 
     ranks: np.ndarray

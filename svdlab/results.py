@@ -65,6 +65,8 @@ class ResultsError(ValueError):
     ... except ResultsError as exc:
     ...     print(str(exc)[:30])
     results record lacks keys ['ti
+
+    Taught in chapter 12.
     """
 
 
@@ -137,6 +139,8 @@ def results_dir() -> Path | None:
     >>> d = results_dir()
     >>> d is None or d.name == "results"
     True
+
+    Taught in chapter 12.
     """
     candidate = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
     return candidate if candidate.parent.is_dir() else None

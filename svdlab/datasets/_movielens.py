@@ -324,6 +324,12 @@ def make_ratings(n_users: int = 500, n_items: int = 400, rank: int = 5, *,
     Ratings
         With ``source == "simulated (make_ratings)"``.
 
+    Raises
+    ------
+    ValueError
+        If a size is not an integer of at least 2 (``rank`` at least 1), ``density`` is
+        not in (0, 1], or ``noise``, ``popularity`` or ``mnar`` is negative.
+
     References
     ----------
     B. Marlin and R. Zemel, "Collaborative prediction and ranking with non-random missing

@@ -318,7 +318,15 @@ class ReLU:
 
 
 class Tanh:
-    """Elementwise ``tanh``; its derivative ``1 - tanh^2`` is read off the output."""
+    """Elementwise ``tanh``; its derivative ``1 - tanh^2`` is read off the output.
+
+    Examples
+    --------
+    >>> Tanh().forward(np.array([[0.0, 100.0]]))
+    array([[0., 1.]])
+
+    Taught in chapter 10.
+    """
 
     params: list = []
 
@@ -364,7 +372,16 @@ class Tanh:
 
 
 class AvgPool2:
-    """2x2 average pooling with stride 2 (H and W must be even)."""
+    """2x2 average pooling with stride 2 (H and W must be even).
+
+    Examples
+    --------
+    >>> AvgPool2().forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+
+    Taught in chapter 8.
+    """
 
     params: list = []
 
@@ -476,6 +493,12 @@ class Adam:
         dimensions (weights, not biases), added to the gradient (coupled, as in the
         original Adam; the Frobenius penalty of chapter 10 is exactly this).
 
+    Raises
+    ------
+    ValueError
+        If ``lr`` or ``eps`` is not positive, a beta is outside [0, 1), or ``weight_decay``
+        is negative.
+
     Examples
     --------
     >>> w = np.array([1.0, -2.0])
@@ -554,6 +577,12 @@ class SGD:
         ``velocity = momentum * velocity + g``; ``p -= lr * velocity``.
     weight_decay : float
         As in :class:`Adam`.
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` is not positive, ``momentum`` is outside [0, 1), or ``weight_decay`` is
+        negative.
 
     Examples
     --------
@@ -1028,6 +1057,12 @@ def make_mlp(sizes, random_state=0, *, activation: str = "relu", init: str = "he
     Returns
     -------
     Sequential
+
+    Raises
+    ------
+    ValueError
+        If ``sizes`` has fewer than two widths or a width is not a positive integer,
+        ``activation`` or ``init`` is unknown, or ``gain`` is not positive.
 
     References
     ----------

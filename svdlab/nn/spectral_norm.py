@@ -72,6 +72,14 @@ class PowerIterationState:
     v : ndarray, shape (n,)
         Unit estimate of the top right singular vector; pass it back as ``v`` for
         the next (warm-started) step.
+
+    Examples
+    --------
+    >>> st = spectral_norm_power_iteration(np.diag([2.0, 1.0]), n_iter=30, random_state=0)
+    >>> round(st.sigma, 8), st.u.shape
+    (2.0, (2,))
+
+    Taught in chapter 10.
     """
 
     sigma: float
@@ -251,6 +259,14 @@ class SpectralNormalized:
         The current singular vector estimates of the ``(out, in)`` matrix ``W.T``.
     sigma : float
         The current estimate, used by the last forward pass.
+
+    Raises
+    ------
+    TypeError
+        If ``layer`` is not a :class:`~svdlab.nn.Dense` layer.
+    ValueError
+        If an iteration count is negative (``n_power_iterations`` below 1) or ``eps`` is
+        not positive.
 
     Examples
     --------
