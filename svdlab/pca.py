@@ -545,7 +545,7 @@ class PCA(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components_)
+        ndarray of shape (n_samples, n_components)
             The scores of the training rows, from the SVD's left factor (no second product
             with ``X``).
 
@@ -581,7 +581,7 @@ class PCA(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components_)
+        ndarray of shape (n_samples, n_components)
             The scores.
 
         Raises
@@ -601,7 +601,7 @@ class PCA(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array_like of shape (n_samples, n_components_)
+        X : array_like of shape (n_samples, n_components)
             Scores.
 
         Returns
@@ -1181,7 +1181,7 @@ class Whitening(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features) for ZCA, (n_samples, rank_) for PCA whitening
+        ndarray of shape (n_samples, n_features) for ZCA, (n_samples, rank) for PCA whitening
             Rows with (up to ``epsilon``) identity covariance on the kept directions.
 
         Raises
@@ -1400,7 +1400,7 @@ class RobustPCA(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, rank_)
+        ndarray of shape (n_samples, rank)
             The coordinates (not centred: principal component pursuit fits no mean).
 
         Raises
@@ -1578,7 +1578,7 @@ class KernelPCA(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components_)
+        ndarray of shape (n_samples, n_components)
             The scores of the training points.
 
         Raises
@@ -1599,7 +1599,7 @@ class KernelPCA(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components_)
+        ndarray of shape (n_samples, n_components)
             Their scores; on the training points this equals :meth:`fit_transform` up to rounding.
 
         Raises
