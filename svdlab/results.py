@@ -35,6 +35,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -400,13 +401,52 @@ def load(name: str, *, directory=None, download: bool = True) -> dict:
         raise ResultsError(f"results {name!r}: not in a checkout and {url} failed ({exc})") from exc
 
 
-def load_all(*, directory=None) -> dict[str, dict]:
+def _listing_url(base: str) -> tuple[str, bool]:
+    """Where the names of the results files are listed, and whether it is GitHub's API."""
+    m = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+)/raw/([^/]+)/(.+?)/?", base)
+    if m:
+        owner, repo, ref, path = m.groups()
+        return f"https://api.github.com/repos/{owner}/{repo}/contents/{path}?ref={ref}", True
+    return base.rstrip("/") + "/", False
+
+
+def _remote_names(base: str) -> list[str]:
+    """Stems of the ``*.json`` files at the results URL ``base``, sorted."""
+    import urllib.request
+
+    url, api = _listing_url(base)
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 (http(s) URL)
+            text = r.read().decode("utf-8")
+    except OSError as exc:
+        raise ResultsError(f"no results folder in a checkout, and listing {url} failed "
+                           f"({exc})") from exc
+    if api:
+        entries = json.loads(text)
+        files = [e["name"] for e in entries if isinstance(e, dict) and "name" in e]
+    else:
+        files = re.findall(r'href="([^"/?#]+\.json)"', text)
+    names = sorted({f[:-5] for f in files if f.endswith(".json")})
+    if not names:
+        raise ResultsError(f"no results files listed at {url}")
+    return names
+
+
+def load_all(*, directory=None, download: bool = True) -> dict[str, dict]:
     """Every results file of the checkout's ``benchmarks/results/``, by name.
+
+    Without a checkout (svdlab installed from a wheel, as on Colab) the files are listed
+    and fetched from ``$SVDLAB_RESULTS_URL`` (default :data:`RESULTS_URL`): for the
+    repository's ``github.com/OWNER/REPO/raw/REF/PATH`` address the listing comes from
+    GitHub's contents API, for any other address from the server's directory index (the
+    ``href`` of every ``*.json`` in it).
 
     Parameters
     ----------
     directory : str or pathlib.Path, optional
         Folder to read every ``*.json`` of; default ``benchmarks/results`` of the checkout.
+    download : bool, default True
+        When there is no such folder, list and fetch the files from the results URL.
 
     Returns
     -------
@@ -416,8 +456,8 @@ def load_all(*, directory=None) -> dict[str, dict]:
     Raises
     ------
     ResultsError
-        If there is no results folder or a file fails :func:`validate` (the message names
-        the file).
+        If there is no results folder (and ``download`` is false, or the listing fails or
+        is empty) or a file fails :func:`validate` (the message names the file).
 
     Examples
     --------
@@ -433,7 +473,10 @@ def load_all(*, directory=None) -> dict[str, dict]:
     """
     folder = Path(directory) if directory is not None else results_dir()
     if folder is None or not folder.is_dir():
-        raise ResultsError(f"no benchmark results folder ({folder}); run make bench")
+        if not download:
+            raise ResultsError(f"no benchmark results folder ({folder}); run make bench")
+        names = _remote_names(os.environ.get("SVDLAB_RESULTS_URL", RESULTS_URL))
+        return {n: load(n, directory=folder, download=True) for n in names}
     out = {}
     for p in sorted(folder.glob("*.json")):
         try:

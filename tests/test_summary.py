@@ -162,3 +162,53 @@ def test_write_then_load_round_trip(tmp_path):
     rec = results.load("rt", directory=tmp_path, download=False)
     assert path.name == "rt.json" and rec["tables"][0]["rows"] == [[0.5], [None], [3]]
     assert results.load_all(directory=tmp_path) == {"rt": rec}
+
+
+@pytest.fixture
+def served_results(tmp_path):
+    """Two results files behind a local HTTP server with a directory index (no network)."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "served"
+    for name in ("alpha", "beta"):
+        results.write(name, name.title(), [results.Table("t", "c", ["x"], [[1]])],
+                      command="none", directory=folder)
+    (folder / "README.txt").write_text("not a results file")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_load_all_without_a_checkout_lists_and_fetches_the_results_url(
+        served_results, monkeypatch, tmp_path):
+    """Chapter 12 on Colab: no benchmarks/ folder, the files come from $SVDLAB_RESULTS_URL."""
+    monkeypatch.setattr(results, "results_dir", lambda: None)
+    monkeypatch.setenv("SVDLAB_RESULTS_URL", served_results)
+    records = results.load_all()
+    assert sorted(records) == ["alpha", "beta"] and records["beta"]["title"] == "Beta"
+    with pytest.raises(results.ResultsError, match="no benchmark results folder"):
+        results.load_all(download=False)
+    monkeypatch.setenv("SVDLAB_RESULTS_URL", served_results + "nowhere/")
+    with pytest.raises(results.ResultsError, match="listing .* failed"):
+        results.load_all()
+
+
+def test_the_repository_results_url_is_listed_through_githubs_api():
+    url, api = results._listing_url(
+        "https://github.com/svd-course-book/svd-book/raw/main/benchmarks/results/")
+    assert api and url == ("https://api.github.com/repos/svd-course-book/svd-book/contents/"
+                           "benchmarks/results?ref=main")
+    assert results._listing_url("http://127.0.0.1:8000/benchmarks/results") == \
+        ("http://127.0.0.1:8000/benchmarks/results/", False)
