@@ -764,7 +764,8 @@ def to_html(rec, *, digits: int = 4, max_chars: int = 80) -> str:
     Returns
     -------
     str
-        HTML fragment; every value is escaped. Wide tables scroll in their own box.
+        HTML fragment; every value is escaped. Wide tables scroll in their own box, which
+        MathJax leaves alone (a ``$`` in a cell stays a dollar sign).
 
     Raises
     ------
@@ -809,7 +810,9 @@ def to_html(rec, *, digits: int = 4, max_chars: int = 80) -> str:
                 title = f' title="{esc(full)}"' if text != full else ""
                 cells.append(f"<td{title}>{esc(text)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
-        parts.append(f'<div style="overflow-x: auto"><table class="results-table">'
+        # mathjax_ignore: a "$" in a caption or cell is text, never the start of a formula
+        parts.append(f'<div class="mathjax_ignore tex2jax_ignore" style="overflow-x: auto">'
+                     f'<table class="results-table">'
                      f"<caption>{esc(t['caption'])}</caption>"
                      f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
                      f"</table></div>")

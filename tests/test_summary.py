@@ -130,6 +130,8 @@ def test_renderers_escape_and_cut():
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert 'title="&lt;script&gt;' in out  # the full text on hover
     assert "x\\|y" in results.to_markdown(t)
+    # a "$" in a cell must not start a formula on the site
+    assert out.count('class="mathjax_ignore') == out.count("<table")
     with pytest.raises(TypeError, match="rec must be"):
         results.to_html([1])
     with pytest.raises(TypeError, match="rec must be"):
