@@ -1047,7 +1047,36 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # -- API
     def fit(self, X, y=None, W=None, H=None):
-        """Fit the factorization to ``X`` (dense or sparse, non-negative); return ``self``."""
+        """Fit the factorization to ``X`` (dense or sparse, non-negative); return ``self``.
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_samples, n_features)
+            Non-negative data.
+        y : None
+            Ignored (scikit-learn's signature).
+        W : array_like of shape (n_samples, n_components), optional
+            Starting ``W`` when ``init="custom"``.
+        H : array_like of shape (n_components, n_features), optional
+            Starting ``H`` when ``init="custom"``.
+
+        Returns
+        -------
+        NMF
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has a negative or non-finite entry, a hyperparameter is out of range
+            (``beta_loss="kullback-leibler"`` needs ``solver="mu"``), or custom starting factors
+            are missing, negative or of the wrong shape.
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the stopping criterion was not met within ``max_iter`` iterations.
+        """
         self.fit_transform(X, W=W, H=H)
         return self
 
@@ -1056,6 +1085,32 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         ``W`` and ``H`` are the starting factors when ``init="custom"`` (ignored, with a
         warning, otherwise).
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_samples, n_features)
+            Non-negative data.
+        y : None
+            Ignored.
+        W : array_like of shape (n_samples, n_components), optional
+            Starting ``W`` when ``init="custom"``.
+        H : array_like of shape (n_components, n_features), optional
+            Starting ``H`` when ``init="custom"``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The fitted ``W``; ``components_`` holds ``H``.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`.
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the stopping criterion was not met within ``max_iter`` iterations.
         """
         k, tol, max_iter, alpha_W, alpha_H, l1_ratio = self._check_params()
         X = self._validate(X, reset=True)
@@ -1097,6 +1152,23 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Solved by the fitted solver from a zero start (a constant start
         ``sqrt(mean(X) / k)`` for multiplicative updates, which cannot leave zero), to the
         same relative projected-gradient tolerance as ``fit``.
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_samples, n_features)
+            Non-negative rows with the training data's number of features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The codes ``W``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has a negative or non-finite entry or the wrong number of features.
         """
         check_is_fitted(self)
         k, tol, max_iter, alpha_W, alpha_H, l1_ratio = self._check_params(fitting=False)
@@ -1112,7 +1184,25 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return np.ascontiguousarray(Wt.T)
 
     def inverse_transform(self, X):
-        """``X @ components_``: the reconstruction from codes ``W``."""
+        """``X @ components_``: the reconstruction from codes ``W``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_components)
+            Codes ``W`` (from :meth:`transform` or :meth:`fit_transform`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            ``W H``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` does not have ``n_components`` columns.
+        """
         check_is_fitted(self)
         X = check_matrix(X, "X")
         if X.shape[1] != self.components_.shape[0]:

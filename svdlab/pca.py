@@ -506,12 +506,54 @@ class PCA(TransformerMixin, BaseEstimator):
         return U, X
 
     def fit(self, X, y=None):
-        """Fit the principal axes to ``X`` (n_samples, n_features), dense or sparse; ``self``."""
+        """Fit the principal axes to ``X`` (n_samples, n_features), dense or sparse; ``self``.
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input is taken by the ``"randomized"`` and
+            ``"covariance_eigh"`` solvers, centred implicitly (the data matrix is never
+            densified).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        PCA
+            ``self``, fitted.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` is sparse and ``svd_solver="full"``.
+        ValueError
+            If ``X`` is not a finite 2-D array or ``n_components`` is out of range for its
+            shape.
+        """
         self._fit(X)
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit and return the scores ``U * s`` (or ``U * sqrt(n - 1)`` when whitening)."""
+        """Fit and return the scores ``U * s`` (or ``U * sqrt(n - 1)`` when whitening).
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The scores of the training rows, from the SVD's left factor (no second product
+            with ``X``).
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`.
+        """
         U, X = self._fit(X)
         if U is None:
             return self._transform(X)
@@ -530,14 +572,51 @@ class PCA(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Scores of new rows: ``(X - mean_) @ components_.T`` (divided by the standard
-        deviations when ``whiten``)."""
+        deviations when ``whiten``).
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_samples, n_features)
+            Rows with the training data's number of features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The scores.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has the wrong number of features.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
                           reset=False)
         return self._transform(X)
 
     def inverse_transform(self, X):
-        """Map scores back to feature space: ``X @ components_ + mean_`` (un-whitened)."""
+        """Map scores back to feature space: ``X @ components_ + mean_`` (un-whitened).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_components)
+            Scores.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The projections of the original rows onto the principal subspace, shifted back by
+            the mean.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` does not have ``n_components_`` columns.
+        """
         check_is_fitted(self)
         Z = check_matrix(X, "X")
         if Z.shape[1] != self.n_components_:
@@ -581,6 +660,23 @@ class PCA(TransformerMixin, BaseEstimator):
         ``sigma^2`` off them, so with ``z = (x - mean_) V^T`` the quadratic form is
         ``sum z_i^2 / lambda_i + (|x - mean_|^2 - |z|^2) / sigma^2``: ``O(d k)`` per row,
         no ``d x d`` matrix.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Dense rows.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The log-density of each row (natural logarithm).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has the wrong number of features.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
@@ -598,7 +694,28 @@ class PCA(TransformerMixin, BaseEstimator):
         return -0.5 * (quad + logdet + d * np.log(2.0 * np.pi))
 
     def score(self, X, y=None) -> float:
-        """Average log-likelihood of the rows of ``X`` (see :meth:`score_samples`)."""
+        """Average log-likelihood of the rows of ``X`` (see :meth:`score_samples`).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Dense rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+            The mean log-density, the criterion of Minka's choice of rank and of
+            cross-validation over ``n_components``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has the wrong number of features.
+        """
         return float(np.mean(self.score_samples(X)))
 
 
@@ -616,6 +733,17 @@ class ParallelAnalysis:
     thresholds : ndarray
         The ``quantile`` of each eigenvalue over the permuted data sets.
     null_eigenvalues : ndarray, shape (n_permutations, len(eigenvalues))
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 2)) @ rng.standard_normal((2, 8)) * 2
+    >>> pa = parallel_analysis(X + rng.standard_normal((300, 8)), n_permutations=20,
+    ...                        random_state=0)
+    >>> pa.n_components, pa.null_eigenvalues.shape
+    (2, (20, 8))
+
+    Taught in chapter 9.
     """
 
     n_components: int
@@ -719,6 +847,16 @@ class GavishDonohoRank:
         Of the centred data (the ``min(n - 1, d)`` that can be nonzero).
     sigma : float
         The noise level used (given, or estimated from the median singular value).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = 3 * rng.standard_normal((400, 4)) @ rng.standard_normal((4, 100))
+    >>> res = gavish_donoho_rank(X + rng.standard_normal((400, 100)))
+    >>> res.n_components, bool(res.singular_values[3] > res.threshold > res.singular_values[4])
+    (4, True)
+
+    Taught in chapter 9.
     """
 
     n_components: int
@@ -800,6 +938,16 @@ class PCACrossValidation:
         The rank of least PRESS.
     n_iter : ndarray of int, shape (n_folds, len(ranks))
         EM iterations made.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 3)) @ rng.standard_normal((3, 15)) * 3
+    >>> cv = pca_cross_validation(X + rng.standard_normal((60, 15)), 6, random_state=0)
+    >>> cv.ranks.tolist(), int(cv.ranks[np.argmin(cv.press)]) == cv.n_components
+    ([1, 2, 3, 4, 5, 6], True)
+
+    Taught in chapter 9.
     """
 
     ranks: np.ndarray
@@ -985,7 +1133,26 @@ class Whitening(TransformerMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y=None):
-        """Fit the whitening map to ``X`` (n_samples, n_features); returns ``self``."""
+        """Fit the whitening map to ``X`` (n_samples, n_features); returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Training data, at least two rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Whitening
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If ``method`` is not ``"zca"`` or ``"pca"``, ``epsilon`` is negative, or ``X`` is
+            not a finite 2-D array with two rows or more.
+        """
         method = check_option(self.method, "method", ("zca", "pca"))
         eps = check_scalar(self.epsilon, "epsilon", low=0.0)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
@@ -1005,13 +1172,49 @@ class Whitening(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Whiten: ``(X - mean_) @ whitening_.T``."""
+        """Whiten: ``(X - mean_) @ whitening_.T``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Rows to whiten.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features) for ZCA, (n_samples, rank) for PCA whitening
+            Rows with (up to ``epsilon``) identity covariance on the kept directions.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has the wrong number of features.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return (X - self.mean_) @ self.whitening_.T
 
     def inverse_transform(self, Z):
-        """Undo the whitening on the kept directions: ``Z @ pinv(whitening_).T + mean_``."""
+        """Undo the whitening on the kept directions: ``Z @ pinv(whitening_).T + mean_``.
+
+        Parameters
+        ----------
+        Z : array_like
+            Whitened rows, with as many columns as :meth:`transform` returns.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The rows projected on the kept directions, in the original coordinates.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``Z`` has the wrong number of columns.
+        """
         check_is_fitted(self)
         Z = check_matrix(Z, "Z").astype(np.float64)
         if Z.shape[1] != self.whitening_.shape[0]:
@@ -1110,7 +1313,27 @@ class RobustPCA(TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     def fit(self, X, y=None):
-        """Split ``X`` into ``low_rank_ + sparse_``; returns ``self``."""
+        """Split ``X`` into ``low_rank_ + sparse_``; returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            The observed matrix.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        RobustPCA
+            ``self``, fitted; ``converged_`` says whether the primal residual fell below ``tol``
+            within ``max_iter`` iterations.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not a finite 2-D array or is all zeros, or ``lam``, ``mu``, ``rho``,
+            ``tol`` or ``max_iter`` is out of range.
+        """
         M = validate_data(self, X, dtype=np.float64)
         m, n = M.shape
         lam = (1.0 / np.sqrt(max(m, n)) if self.lam is None
@@ -1168,7 +1391,25 @@ class RobustPCA(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Coordinates of rows in the robust row space: ``X @ components_.T``."""
+        """Coordinates of rows in the robust row space: ``X @ components_.T``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n)
+            Rows with the training matrix's number of columns.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, rank)
+            The coordinates (not centred: principal component pursuit fits no mean).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has the wrong number of columns.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.components_.T
@@ -1278,7 +1519,26 @@ class KernelPCA(TransformerMixin, BaseEstimator):
         return gamma, degree, coef0
 
     def fit(self, X, y=None):
-        """Eigendecompose the centred kernel matrix of ``X``; returns ``self``."""
+        """Eigendecompose the centred kernel matrix of ``X``; returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Training data (kept: :meth:`transform` needs kernel rows against it).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        KernelPCA
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not a finite 2-D array, a hyperparameter is out of range, or a callable
+            kernel returns an array of the wrong shape.
+        """
         X = validate_data(self, X, dtype=np.float64)
         n, d = X.shape
         self.gamma_, degree, coef0 = self._params(d)
@@ -1307,12 +1567,48 @@ class KernelPCA(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit and return the training scores ``A Lambda^{1/2}``."""
+        """Fit and return the training scores ``A Lambda^{1/2}``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The scores of the training points.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`.
+        """
         self.fit(X)
         return self.eigenvectors_ * np.sqrt(self.eigenvalues_)
 
     def transform(self, X):
-        """Scores of new points: centred kernel rows times ``A Lambda^{-1/2}``."""
+        """Scores of new points: centred kernel rows times ``A Lambda^{-1/2}``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            New points.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Their scores; on the training points this equals :meth:`fit_transform` up to rounding.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has the wrong number of features.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         _, degree, coef0 = self._params(X.shape[1])

@@ -40,6 +40,14 @@ class Faces:
         ``lfw_subset``: 1 for a face, 0 for a non-face crop. ``olivetti``: the person (0-39).
     target_names : tuple of str
     name : str
+
+    Examples
+    --------
+    >>> faces = load_faces()
+    >>> faces.data.shape, faces.name
+    ((200, 625), 'lfw_subset')
+
+    Used in chapters 8, 9 and 11a (eigenfaces, NMF parts).
     """
 
     images: np.ndarray
@@ -81,6 +89,8 @@ def load_faces(name: str = "lfw_subset", *, download: bool = False) -> Faces:
     >>> faces = load_faces()
     >>> faces.images.shape, int(faces.target.sum()), faces.target_names
     ((200, 25, 25), 100, ('non-face', 'face'))
+
+    Used in chapters 8, 9 and 11a.
     """
     if name == "lfw_subset":
         import skimage.data

@@ -59,6 +59,38 @@ class Ratings:
 
     ``X`` is the ``(n, 2)`` int array of (user, item) ids that the estimators of
     :mod:`svdlab.recsys` take, ``y`` the ratings.
+
+    Attributes
+    ----------
+    user, item : ndarray of int64, shape (n,)
+        User and item id of each rating, as stored by the source (MovieLens ids start at 1).
+    rating : ndarray of float, shape (n,)
+        The stars (0.5 to 5).
+    timestamp : ndarray of int64, shape (n,)
+        Seconds since 1970-01-01 UTC.
+    item_ids : ndarray of int64
+        The item ids that have metadata.
+    titles : ndarray of object
+        Title of each of ``item_ids`` (with the year).
+    genres : tuple of tuple of str
+        Genres of each of ``item_ids``.
+    source : str
+        Where the data were read from (a path, a URL or "simulated").
+    name : str
+        ``"movielens-100k"``, ``"movielens-latest-small"`` or ``"simulated"``.
+    X : ndarray of int64, shape (n, 2)
+        ``(user, item)`` per row (a property).
+    y : ndarray, shape (n,)
+        ``rating`` (a property).
+
+    Examples
+    --------
+    >>> from svdlab.datasets import make_ratings
+    >>> r = make_ratings(50, 40, random_state=0)
+    >>> r.X.shape == (len(r), 2) and r.y is r.rating
+    True
+
+    Used in chapter 6 and its benchmark.
     """
 
     user: np.ndarray
@@ -80,7 +112,24 @@ class Ratings:
         return self.rating
 
     def title_of(self, items) -> np.ndarray:
-        """Titles of raw item ids (``"?"`` for ids without metadata)."""
+        """Titles of raw item ids (``"?"`` for ids without metadata).
+
+        Parameters
+        ----------
+        items : int or array_like of int
+            Item ids as in ``item``.
+
+        Returns
+        -------
+        ndarray of object, shape (n_items,)
+            One title per id, in the order given.
+
+        Examples
+        --------
+        >>> from svdlab.datasets import make_ratings
+        >>> make_ratings(20, 10, random_state=0).title_of([3, 99]).tolist()
+        ['item 3', '?']
+        """
         lookup = dict(zip(self.item_ids.tolist(), self.titles.tolist(), strict=True))
         return np.array([lookup.get(int(i), "?") for i in np.atleast_1d(items)], dtype=object)
 
@@ -274,6 +323,12 @@ def make_ratings(n_users: int = 500, n_items: int = 400, rank: int = 5, *,
     -------
     Ratings
         With ``source == "simulated (make_ratings)"``.
+
+    Raises
+    ------
+    ValueError
+        If a size is not an integer of at least 2 (``rank`` at least 1), ``density`` is
+        not in (0, 1], or ``noise``, ``popularity`` or ``mnar`` is negative.
 
     References
     ----------

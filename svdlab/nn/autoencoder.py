@@ -175,7 +175,32 @@ class LinearAutoencoder(TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     def fit(self, X, y=None):
-        """Fit by gradient descent on the reconstruction error; returns ``self``."""
+        """Fit by gradient descent on the reconstruction error; returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Training data (centred internally).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        LinearAutoencoder
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not a finite 2-D array, ``n_components`` exceeds ``n_features``, a
+            hyperparameter is out of range, or gradient descent diverges (the message suggests
+            a smaller ``lr``).
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the loss still decreased by more than ``tol`` per 100 steps after ``max_iter``.
+        """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         n, d = X.shape
         k = check_int(self.n_components, "n_components", min_value=1, max_value=d)
@@ -232,13 +257,49 @@ class LinearAutoencoder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """The codes ``(X - mean_) E``."""
+        """The codes ``(X - mean_) E``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Data with as many features as the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The codes.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` has the wrong number of features.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return (X - self.mean_) @ self.encoder_
 
     def inverse_transform(self, Z):
-        """Decode: ``Z D + mean_``."""
+        """Decode: ``Z D + mean_``.
+
+        Parameters
+        ----------
+        Z : array_like of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The reconstructions.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``Z`` does not have ``n_components`` columns.
+        """
         check_is_fitted(self)
         Z = check_matrix(Z, "Z")
         if Z.shape[1] != self.decoder_.shape[0]:
@@ -246,7 +307,25 @@ class LinearAutoencoder(TransformerMixin, BaseEstimator):
         return Z @ self.decoder_ + self.mean_
 
     def reconstruction_error(self, X) -> float:
-        """Mean squared reconstruction error per sample, ``||x - x_hat||^2`` averaged."""
+        """Mean squared reconstruction error per sample, ``||x - x_hat||^2`` averaged.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Data to encode and decode.
+
+        Returns
+        -------
+        float
+            The mean over samples of the squared Euclidean reconstruction error.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            If ``X`` is malformed or has the wrong number of features.
+        """
         X = check_matrix(X, "X")
         R = self.inverse_transform(self.transform(X)) - X
         return float(np.mean(np.sum(R * R, axis=1)))

@@ -45,6 +45,23 @@ __all__ = ["ring_of_gaussians", "ring_centres", "mode_coverage", "ModeCoverage",
 def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     """The ``n_modes`` centres, evenly spaced on a circle, shape (n_modes, 2).
 
+    Parameters
+    ----------
+    n_modes : int, default 8
+        Number of centres; the first is at angle 0.
+    radius : float, default 2.0
+        Radius of the circle (positive).
+
+    Returns
+    -------
+    ndarray of shape (n_modes, 2)
+        The centres, counter-clockwise.
+
+    Raises
+    ------
+    ValueError
+        If ``n_modes`` is not a positive integer or ``radius`` is not positive.
+
     Examples
     --------
     >>> np.round(ring_centres(4, 1.0), 12) + 0.0
@@ -78,6 +95,12 @@ def ring_of_gaussians(n: int, *, n_modes: int = 8, radius: float = 2.0, std: flo
     -------
     ndarray of float32, shape (n, 2)
 
+    Raises
+    ------
+    ValueError
+        If ``n`` or ``n_modes`` is not a positive integer, or ``std`` or ``radius`` is not
+        positive.
+
     Examples
     --------
     >>> X = ring_of_gaussians(1000, random_state=0)
@@ -106,6 +129,15 @@ class ModeCoverage:
         Fraction of points within ``3 std`` of some centre.
     counts : ndarray of int
         High-quality points per mode.
+
+    Examples
+    --------
+    >>> c = ring_centres(4)
+    >>> cov = mode_coverage(np.repeat(c[:3], 10, axis=0), c, std=0.1)
+    >>> cov.n_covered, cov.high_quality, cov.counts.tolist()
+    (3, 1.0, [10, 10, 10, 0])
+
+    Taught in chapter 10.
     """
 
     n_covered: int
@@ -129,6 +161,12 @@ def mode_coverage(X, centres, std: float, *, min_fraction: float = 0.01) -> Mode
     Returns
     -------
     ModeCoverage
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``centres`` is not a 2-D finite array, ``std`` is not positive, or
+        ``min_fraction`` is not in (0, 1].
 
     Examples
     --------
@@ -172,6 +210,11 @@ def make_gan(*, noise_dim: int = 2, width: int = 128, depth: int = 2,
     Returns
     -------
     (generator, discriminator)
+
+    Raises
+    ------
+    ValueError
+        If ``noise_dim``, ``width`` or ``depth`` is not a positive integer.
 
     Examples
     --------

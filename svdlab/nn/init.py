@@ -103,6 +103,11 @@ def he_init(shape, *, random_state=None) -> np.ndarray:
     -------
     ndarray of float64
 
+    Raises
+    ------
+    ValueError
+        If ``shape`` is not two positive integers.
+
     Examples
     --------
     >>> W = he_init((400, 300), random_state=0)
@@ -131,6 +136,11 @@ def glorot_init(shape, *, random_state=None) -> np.ndarray:
     Returns
     -------
     ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` is not two positive integers.
 
     Examples
     --------

@@ -49,7 +49,30 @@ _F = np.float32
 
 
 class Dense:
-    """``y = x W (+ b)`` with ``W`` of shape (n_in, n_out)."""
+    """``y = x W (+ b)`` with ``W`` of shape (n_in, n_out).
+
+    Parameters
+    ----------
+    W : array_like of shape (n_in, n_out)
+        The weight matrix (stored as float32).
+    b : array_like of shape (n_out,), optional
+        The bias; None for a layer without one (the first factor of a factored layer).
+
+    Attributes
+    ----------
+    W, b : ndarray
+        The parameters, updated in place by an optimizer.
+    grads : list of ndarray
+        After :meth:`backward`: the gradients of ``W`` (and ``b``).
+
+    Examples
+    --------
+    >>> layer = Dense(np.eye(3)[:, :2], np.ones(2))
+    >>> layer.forward(np.array([[1.0, 2.0, 3.0]], dtype=np.float32))
+    array([[2., 3.]], dtype=float32)
+
+    Taught in chapter 8.
+    """
 
     def __init__(self, W, b=None):
         self.W = np.asarray(W, dtype=_F)
@@ -60,16 +83,54 @@ class Dense:
         return [self.W] if self.b is None else [self.W, self.b]
 
     def forward(self, X, train=False):
+        """``X W + b`` for a batch ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_in)
+            A batch of inputs (float32).
+        train : bool, default False
+            Keep what :meth:`backward` needs (call it with ``True`` before a backward pass).
+
+        Returns
+        -------
+        ndarray of shape (n, n_out)
+            The layer's output.
+        """
         if train:
             self._X = X
         Y = X @ self.W
         return Y if self.b is None else Y + self.b
 
     def backward(self, G):
+        """Back-propagate ``G = dL/d(output)`` through the layer (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (n, n_out)
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (n, n_in)
+            Gradient with respect to the input. ``grads`` holds ``X^T G`` (and the column sums of ``G``).
+        """
         self.grads = [self._X.T @ G] + ([] if self.b is None else [G.sum(axis=0)])
         return G @ self.W.T
 
     def flops(self, X_shape) -> int:
+        """FLOPs of one forward pass for an input of shape ``X_shape`` (2 per multiply-add).
+
+        Parameters
+        ----------
+        X_shape : tuple of int
+            Shape of the input batch, last axis n_in.
+
+        Returns
+        -------
+        int
+            ``2 * (rows of X) * n_in * n_out``.
+        """
         # two FLOPs (a multiply and an add) per weight and input row
         return 2 * int(np.prod(X_shape[:-1])) * self.W.size
 
@@ -84,7 +145,32 @@ class Dense:
 
 
 class Conv2d:
-    """Convolution (stride 1) with kernel ``K`` of shape (c_out, c_in, kh, kw)."""
+    """Convolution (stride 1) with kernel ``K`` of shape (c_out, c_in, kh, kw).
+
+    Parameters
+    ----------
+    K : array_like of shape (c_out, c_in, kh, kw)
+        The kernel (stored as float32).
+    b : array_like of shape (c_out,), optional
+        One bias per output channel; None for none.
+    padding : int, default 0
+        Zeros added on each side of the image (1 with a 3x3 kernel keeps the size).
+
+    Attributes
+    ----------
+    K, b : ndarray
+        The parameters, updated in place by an optimizer.
+    grads : list of ndarray
+        After :meth:`backward`: the gradients of ``K`` (and ``b``).
+
+    Examples
+    --------
+    >>> conv = Conv2d(np.ones((2, 1, 3, 3)), padding=1)
+    >>> conv.forward(np.ones((1, 1, 4, 4), dtype=np.float32)).shape
+    (1, 2, 4, 4)
+
+    Taught in chapter 8.
+    """
 
     def __init__(self, K, b=None, padding: int = 0):
         self.K = np.asarray(K, dtype=_F)
@@ -96,6 +182,20 @@ class Conv2d:
         return [self.K] if self.b is None else [self.K, self.b]
 
     def forward(self, X, train=False):
+        """The convolution of a batch of images with ``K`` (plus ``b``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, c_in, H, W)
+            A batch of inputs (float32).
+        train : bool, default False
+            Keep what :meth:`backward` needs (call it with ``True`` before a backward pass).
+
+        Returns
+        -------
+        ndarray of shape (N, c_out, H', W')
+            The layer's output.
+        """
         c_out, c_in, kh, kw = self.K.shape
         if kh == kw == 1 and self.padding == 0:  # a 1x1 convolution: mix channels per pixel
             N, _, H, W = X.shape
@@ -114,6 +214,18 @@ class Conv2d:
         return Y if self.b is None else Y + self.b[:, None, None]
 
     def backward(self, G):
+        """Back-propagate ``G = dL/d(output)`` through the layer (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (N, c_out, H', W')
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (N, c_in, H, W)
+            Gradient with respect to the input. ``grads`` holds the gradients of ``K`` (and ``b``).
+        """
         c_out, c_in, kh, kw = self.K.shape
         Gm = G.transpose(0, 2, 3, 1).reshape(-1, c_out)
         if kh == kw == 1 and self.padding == 0:
@@ -127,6 +239,18 @@ class Conv2d:
         return conv2d(G, Kf, padding=kh - 1 - self.padding).astype(_F, copy=False)
 
     def flops(self, X_shape) -> int:
+        """FLOPs of one forward pass for an input of shape ``X_shape`` (2 per multiply-add).
+
+        Parameters
+        ----------
+        X_shape : tuple of int
+            Shape of the input batch (N, c_in, H, W).
+
+        Returns
+        -------
+        int
+            ``2 * N * H' * W' * K.size`` with ``H' = H + 2 padding - kh + 1``.
+        """
         c_out, c_in, kh, kw = self.K.shape
         Ho = X_shape[2] + 2 * self.padding - kh + 1
         Wo = X_shape[3] + 2 * self.padding - kw + 1
@@ -138,14 +262,54 @@ class Conv2d:
 
 
 class ReLU:
+    """Elementwise ``max(x, 0)``.
+
+    Attributes
+    ----------
+    params : list
+        Empty: the layer has nothing to train.
+
+    Examples
+    --------
+    >>> ReLU().forward(np.array([[-1.0, 2.0]]))
+    array([[0., 2.]])
+
+    Taught in chapter 8.
+    """
     params: list = []
 
     def forward(self, X, train=False):
+        """``max(X, 0)``, elementwise.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, ...)
+            A batch of inputs (float32).
+        train : bool, default False
+            Keep what :meth:`backward` needs (call it with ``True`` before a backward pass).
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            The layer's output.
+        """
         if train:
             self._mask = X > 0
         return np.maximum(X, 0)
 
     def backward(self, G):
+        """Back-propagate ``G = dL/d(output)`` through the layer (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (n, ...)
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            Gradient with respect to the input. ``G`` where the input was positive, 0 elsewhere. The layer has no parameters: ``grads`` is set to an empty list.
+        """
         self.grads = []
         return G * self._mask
 
@@ -155,17 +319,51 @@ class ReLU:
 
 
 class Tanh:
-    """Elementwise ``tanh``; its derivative ``1 - tanh^2`` is read off the output."""
+    """Elementwise ``tanh``; its derivative ``1 - tanh^2`` is read off the output.
+
+    Examples
+    --------
+    >>> Tanh().forward(np.array([[0.0, 100.0]]))
+    array([[0., 1.]])
+
+    Taught in chapter 10.
+    """
 
     params: list = []
 
     def forward(self, X, train=False):
+        """``tanh(X)``, elementwise.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, ...)
+            A batch of inputs (float32).
+        train : bool, default False
+            Keep what :meth:`backward` needs (call it with ``True`` before a backward pass).
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            The layer's output.
+        """
         Y = np.tanh(X)
         if train:
             self._Y = Y
         return Y
 
     def backward(self, G):
+        """Back-propagate ``G = dL/d(output)`` through the layer (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (n, ...)
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            Gradient with respect to the input. ``G * (1 - tanh(X)^2)``. The layer has no parameters: ``grads`` is set to an empty list.
+        """
         self.grads = []
         return G * (1 - self._Y * self._Y)
 
@@ -175,27 +373,102 @@ class Tanh:
 
 
 class AvgPool2:
-    """2x2 average pooling with stride 2 (H and W must be even)."""
+    """2x2 average pooling with stride 2 (H and W must be even).
+
+    Examples
+    --------
+    >>> AvgPool2().forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+
+    Taught in chapter 8.
+    """
 
     params: list = []
 
     def forward(self, X, train=False):
+        """Means over non-overlapping 2x2 blocks.
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, C, H, W), H and W even
+            A batch of inputs (float32).
+        train : bool, default False
+            Keep what :meth:`backward` needs (call it with ``True`` before a backward pass).
+
+        Returns
+        -------
+        ndarray of shape (N, C, H/2, W/2)
+            The layer's output.
+        """
         N, C, H, W = X.shape
         return X.reshape(N, C, H // 2, 2, W // 2, 2).mean(axis=(3, 5))
 
     def backward(self, G):
+        """Back-propagate ``G = dL/d(output)`` through the layer (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (N, C, H/2, W/2)
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (N, C, H, W)
+            Gradient with respect to the input. Each block gets a quarter of its gradient. The layer has no parameters: ``grads`` is set to an empty list.
+        """
         self.grads = []
         return np.repeat(np.repeat(G, 2, axis=2), 2, axis=3) / 4
 
 
 class Flatten:
+    """Reshape (N, C, H, W) feature maps into (N, C H W) rows, between convolutions and dense layers.
+
+    Attributes
+    ----------
+    params : list
+        Empty: the layer has nothing to train.
+
+    Examples
+    --------
+    >>> Flatten().forward(np.zeros((2, 3, 4, 4))).shape
+    (2, 48)
+
+    Taught in chapter 8.
+    """
     params: list = []
 
     def forward(self, X, train=False):
+        """``X`` reshaped to one row per sample.
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, ...)
+            A batch of inputs (float32).
+        train : bool, default False
+            Keep what :meth:`backward` needs (call it with ``True`` before a backward pass).
+
+        Returns
+        -------
+        ndarray of shape (N, prod(...))
+            The layer's output.
+        """
         self._shape = X.shape
         return X.reshape(X.shape[0], -1)
 
     def backward(self, G):
+        """Back-propagate ``G = dL/d(output)`` through the layer (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (N, prod(...))
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (N, ...)
+            Gradient with respect to the input. ``G`` reshaped back. The layer has no parameters: ``grads`` is set to an empty list.
+        """
         self.grads = []
         return G.reshape(self._shape)
 
@@ -220,6 +493,12 @@ class Adam:
         L2 penalty ``weight_decay / 2 * ||W||_F^2`` on every array with two or more
         dimensions (weights, not biases), added to the gradient (coupled, as in the
         original Adam; the Frobenius penalty of chapter 10 is exactly this).
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` or ``eps`` is not positive, a beta is outside [0, 1), or ``weight_decay``
+        is negative.
 
     Examples
     --------
@@ -248,7 +527,23 @@ class Adam:
         self.t = 0
 
     def step(self, grads) -> None:
-        """One update with the gradients ``grads`` (one per parameter, same shapes)."""
+        """One update with the gradients ``grads`` (one per parameter, same shapes), in place.
+
+        Parameters
+        ----------
+        grads : list of ndarray
+            ``dL/dp`` for each array of ``params``, in the same order (``Sequential.grads``).
+
+        Returns
+        -------
+        None
+            The arrays of ``params`` are updated in place.
+
+        Raises
+        ------
+        ValueError
+            If ``grads`` does not have one array per parameter.
+        """
         self.t += 1
         b1, b2, lr, wd = self.b1, self.b2, self.lr, self.weight_decay
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t
@@ -284,6 +579,12 @@ class SGD:
     weight_decay : float
         As in :class:`Adam`.
 
+    Raises
+    ------
+    ValueError
+        If ``lr`` is not positive, ``momentum`` is outside [0, 1), or ``weight_decay`` is
+        negative.
+
     Examples
     --------
     >>> w = np.array([1.0])
@@ -305,7 +606,23 @@ class SGD:
         self.t = 0
 
     def step(self, grads) -> None:
-        """One update with the gradients ``grads``."""
+        """One update with the gradients ``grads``, in place.
+
+        Parameters
+        ----------
+        grads : list of ndarray
+            ``dL/dp`` for each array of ``params``, in the same order (``Sequential.grads``).
+
+        Returns
+        -------
+        None
+            The arrays of ``params`` are updated in place.
+
+        Raises
+        ------
+        ValueError
+            If ``grads`` does not have one array per parameter.
+        """
         self.t += 1
         for p, g, vel in zip(self.params, grads, self.vel, strict=True):
             if self.weight_decay and p.ndim > 1:
@@ -375,7 +692,20 @@ class Sequential:
         self.layers = list(layers)
 
     def forward(self, X, train: bool = False) -> np.ndarray:
-        """Outputs (logits) for a batch ``X``."""
+        """Outputs (logits) for a batch ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, n_in) or (N, C, H, W)
+            The batch (converted to float32).
+        train : bool, default False
+            Let each layer keep what :meth:`backward` needs.
+
+        Returns
+        -------
+        ndarray
+            The last layer's output, one row per sample.
+        """
         H = np.asarray(X, dtype=_F)
         for layer in self.layers:
             H = layer.forward(H, train)
@@ -386,6 +716,16 @@ class Sequential:
 
         Fills each layer's ``grads`` and returns ``dL/dX`` (a GAN's generator is
         trained through it).
+
+        Parameters
+        ----------
+        G : ndarray, the shape of the output
+            Gradient of the loss with respect to the network's output.
+
+        Returns
+        -------
+        ndarray, the shape of ``X``
+            Gradient with respect to the input.
         """
         for layer in reversed(self.layers):
             G = layer.backward(G)
@@ -402,19 +742,76 @@ class Sequential:
         return [g for layer in self.layers for g in layer.grads]
 
     def predict(self, X, batch_size: int = 4096) -> np.ndarray:
-        """Predicted classes."""
+        """Predicted classes: the arg-max of the logits.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, n_in) or (N, C, H, W)
+            The samples.
+        batch_size : int, default 4096
+            Samples per forward pass (bounds the memory used).
+
+        Returns
+        -------
+        ndarray of int, shape (n,)
+            The predicted class of each sample.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2-D or 4-D, or holds NaN or infinity.
+        """
         X = check_array(X, "X", ndim=(2, 4))
         return np.concatenate([self.forward(X[i:i + batch_size]).argmax(axis=1)
                                for i in range(0, X.shape[0], batch_size)])
 
     def accuracy(self, X, y) -> float:
-        """Fraction of correctly classified samples."""
+        """Fraction of correctly classified samples.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, n_in) or (N, C, H, W)
+            The samples.
+        y : array_like of int, shape (n,)
+            Their classes.
+
+        Returns
+        -------
+        float
+            In [0, 1].
+
+        Raises
+        ------
+        ValueError
+            If ``y`` is not a 1-D integer array or ``X`` is malformed.
+        """
         y = check_array(y, "y", ndim=1, dtype="int")
         return float(np.mean(self.predict(X) == y))
 
     def loss(self, X, y, loss: str = "cross_entropy") -> float:
         """Mean loss on ``(X, y)``: cross-entropy (``y`` class labels) or ``"mse"``
-        (``y`` targets; half the squared error, averaged over samples)."""
+        (``y`` targets; half the squared error, averaged over samples).
+
+        Parameters
+        ----------
+        X : array_like of shape (n, n_in) or (N, C, H, W)
+            The samples.
+        y : array_like
+            Class labels of shape (n,) for ``"cross_entropy"``, targets of shape (n, n_out) for
+            ``"mse"``.
+        loss : {"cross_entropy", "mse"}, default "cross_entropy"
+            Which loss.
+
+        Returns
+        -------
+        float
+            The mean loss (computed in float64 from the float32 outputs).
+
+        Raises
+        ------
+        ValueError
+            If ``loss`` is not one of the two, or ``X`` or ``y`` has the wrong shape.
+        """
         loss = check_option(loss, "loss", _LOSSES)
         X = check_array(X, "X", ndim=(2, 4))
         y = (check_array(y, "y", ndim=1, dtype="int") if loss == "cross_entropy"
@@ -426,7 +823,19 @@ class Sequential:
         return int(sum(p.size for p in self.params))
 
     def flops(self, X_shape) -> int:
-        """FLOPs of the weight layers for an input of shape ``X_shape`` (2 per multiply-add)."""
+        """FLOPs of the weight layers for an input of shape ``X_shape`` (2 per multiply-add).
+
+        Parameters
+        ----------
+        X_shape : tuple of int
+            Shape of an input batch; a zero batch of that shape is propagated to find each
+            layer's input shape.
+
+        Returns
+        -------
+        int
+            The sum of the layers' ``flops`` (activations and pooling are not counted).
+        """
         total, H = 0, np.zeros(X_shape, dtype=_F)
         for layer in self.layers:
             if hasattr(layer, "flops"):
@@ -557,7 +966,34 @@ class Sequential:
         (:func:`~svdlab.compress.factorize_dense`); a :class:`Conv2d` becomes a
         convolution with ``rank`` filters then a 1x1 convolution
         (:func:`~svdlab.compress.factorize_conv`). The factors are computed in
-        float64 and stored in float32. ``on_no_saving`` is passed on.
+        float64 and stored in float32.
+
+        Parameters
+        ----------
+        ranks : dict of int to int
+            Layer index (in ``layers``) to the rank kept.
+        on_no_saving : {"warn", "raise", "ignore"}, default "warn"
+            What to do when a rank stores no fewer parameters than the layer it replaces
+            (passed on to the factorization).
+
+        Returns
+        -------
+        Sequential
+            A new network; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            If ``ranks`` is not a dict.
+        ValueError
+            If an index names no layer, or a layer without a weight matrix, or a rank is out of
+            range.
+
+        Examples
+        --------
+        >>> net = make_mlp([16, 32, 4], random_state=0)
+        >>> [type(layer).__name__ for layer in net.factorized({0: 4}).layers]
+        ['Dense', 'Dense', 'ReLU', 'Dense']
         """
         if not isinstance(ranks, dict):
             raise TypeError(f"ranks must be a dict {{layer index: rank}}, got {type(ranks).__name__}")
@@ -623,6 +1059,12 @@ def make_mlp(sizes, random_state=0, *, activation: str = "relu", init: str = "he
     -------
     Sequential
 
+    Raises
+    ------
+    ValueError
+        If ``sizes`` has fewer than two widths or a width is not a positive integer,
+        ``activation`` or ``init`` is unknown, or ``gain`` is not positive.
+
     References
     ----------
     K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers", ICCV 2015
@@ -667,6 +1109,28 @@ def make_cnn(channels: tuple[int, int] = (16, 32), n_classes: int = 10, side: in
 
     conv 3x3 (1 -> c1, padding 1), ReLU, conv 3x3 (c1 -> c2, padding 1), ReLU,
     2x2 average pooling, flatten, dense to ``n_classes``.
+
+    Parameters
+    ----------
+    channels : (int, int), default (16, 32)
+        Output channels of the two convolutions.
+    n_classes : int, default 10
+        Number of classes (outputs).
+    side : int, default 8
+        Height and width of the images (even, for the pooling).
+    random_state : None, int or numpy.random.Generator, default 0
+        Seeds the He-style initialization of every kernel and of the dense layer.
+
+    Returns
+    -------
+    Sequential
+        The network, with zero biases.
+
+    Raises
+    ------
+    ValueError
+        If a channel count or ``n_classes`` is not a positive integer (``n_classes`` at least
+        2), or ``side`` is odd or below 2.
 
     References
     ----------

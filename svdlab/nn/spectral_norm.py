@@ -72,6 +72,14 @@ class PowerIterationState:
     v : ndarray, shape (n,)
         Unit estimate of the top right singular vector; pass it back as ``v`` for
         the next (warm-started) step.
+
+    Examples
+    --------
+    >>> st = spectral_norm_power_iteration(np.diag([2.0, 1.0]), n_iter=30, random_state=0)
+    >>> round(st.sigma, 8), st.u.shape
+    (2.0, (2,))
+
+    Taught in chapter 10.
     """
 
     sigma: float
@@ -252,6 +260,14 @@ class SpectralNormalized:
     sigma : float
         The current estimate, used by the last forward pass.
 
+    Raises
+    ------
+    TypeError
+        If ``layer`` is not a :class:`~svdlab.nn.Dense` layer.
+    ValueError
+        If an iteration count is negative (``n_power_iterations`` below 1) or ``eps`` is
+        not positive.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -304,6 +320,20 @@ class SpectralNormalized:
         return self.W / self.sigma
 
     def forward(self, X, train=False):
+        """``X (W / sigma) + b``, dividing the product rather than the matrix.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_in)
+            A batch of inputs (float32).
+        train : bool, default False
+            Run ``n_power_iterations`` warm-started power steps first (updating ``u``, ``v`` and ``sigma``) and keep what :meth:`backward` needs; otherwise ``sigma = v^T W u`` from the stored vectors.
+
+        Returns
+        -------
+        ndarray of shape (n, n_out)
+            The layer's output.
+        """
         if train:
             self.sigma = self._iterate(self.n_power_iterations)
         else:
@@ -319,6 +349,18 @@ class SpectralNormalized:
         #   dL/dW = X^T (G / sigma) - <G, X W> / sigma^2 * v u^T,
         # with <X^T G, W> = <G, X W> read off the forward pass. Only the product X^T (G /
         # sigma) and one in-place rank-1 update (BLAS ger) touch an m x n array.
+        """Back-propagate ``G = dL/d(output)`` (after ``forward(X, train=True)``).
+
+        Parameters
+        ----------
+        G : ndarray of shape (n, n_out)
+            Gradient of the loss with respect to the layer's output.
+
+        Returns
+        -------
+        ndarray of shape (n, n_in)
+            Gradient with respect to the input; ``grads`` holds the gradient of ``W`` through ``W / sigma(W)`` (including ``sigma``'s own dependence on ``W``) and of ``b``.
+        """
         Gs = G / np.asarray(self.sigma, dtype=G.dtype)
         c = float(np.sum(Gs * self._XW)) / self.sigma
         dW = self._X.T @ Gs
@@ -338,6 +380,19 @@ class SpectralNormalized:
         return (H if self.b is None else H + self.b), T @ W
 
     def flops(self, X_shape) -> int:
+        """FLOPs of one forward pass for an input of shape ``X_shape`` (2 per multiply-add).
+
+        Parameters
+        ----------
+        X_shape : tuple of int
+            Shape of the input batch (last axis n_in).
+
+        Returns
+        -------
+        int
+            ``2 * (rows of X) * n_in * n_out``: the power step's matrix-vector products are
+            not counted.
+        """
         return 2 * int(np.prod(X_shape[:-1])) * self.W.size  # 2 FLOPs per multiply-add
 
     def copy(self) -> SpectralNormalized:

@@ -43,6 +43,28 @@ def tfidf(counts, *, smooth=True, sublinear=False, norm=True):
 
     Returns a CSR matrix.
 
+    Parameters
+    ----------
+    counts : {array_like, sparse matrix} of shape (n_documents, n_terms)
+        Non-negative term counts.
+    smooth : bool, default True
+        Add one document containing every term once (``ln((1+n)/(1+df)) + 1``), so no
+        idf divides by zero.
+    sublinear : bool, default False
+        Replace each count by ``1 + ln(tf)``.
+    norm : bool, default True
+        Scale every row to unit Euclidean length.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (n_documents, n_terms)
+        The weights.
+
+    Raises
+    ------
+    ValueError
+        If ``counts`` is not a non-empty 2-D matrix or holds a negative entry.
+
     References
     ----------
     G. Salton and C. Buckley, "Term-weighting approaches in automatic text retrieval",
@@ -75,6 +97,21 @@ def log_entropy(counts):
     $p_{dt} = \mathrm{tf}_{dt} / \sum_d \mathrm{tf}_{dt}$: each *term* is normalized over
     the documents, so a term spread evenly over all documents gets weight 0 and a term
     in a single document weight 1.
+
+    Parameters
+    ----------
+    counts : {array_like, sparse matrix} of shape (n_documents, n_terms)
+        Non-negative term counts.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (n_documents, n_terms)
+        ``log(1 + tf_dt) * g_t``.
+
+    Raises
+    ------
+    ValueError
+        If ``counts`` is not a non-empty 2-D matrix or holds a negative entry.
 
     References
     ----------
@@ -177,6 +214,26 @@ class LSA(TransformerMixin, BaseEstimator):
         return _counts(counts)
 
     def fit(self, X, y=None):
+        """Weight the counts and take their rank-``n_components`` SVD; returns ``self``.
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_documents, n_terms)
+            Term counts.
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        LSA
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If ``weighting`` is unknown, ``n_components`` is not in ``1..min(X.shape) - 1``
+            (ARPACK's limit), or ``X`` is empty or has a negative entry.
+        """
         check_option(self.weighting, "weighting", ("tfidf", "log_entropy", "none"))
         C = _counts(X, "X")
         n, m = C.shape
@@ -211,7 +268,24 @@ class LSA(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Fold new documents into the semantic space: ``W V_k``."""
+        """Fold new documents into the semantic space: ``W V_k``.
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_documents, n_terms)
+            Term counts over the training vocabulary; weighted with the training set's idf or
+            global weights.
+
+        Returns
+        -------
+        ndarray of shape (n_documents, n_components)
+            Their coordinates (for a training document, its row of ``embedding_``).
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has the wrong number of columns or a negative entry.
+        """
         C = _counts(X, "X")
         if C.shape[1] != self.components_.shape[1]:
             raise ValueError(f"X must have {self.components_.shape[1]} columns (terms), "
@@ -219,10 +293,49 @@ class LSA(TransformerMixin, BaseEstimator):
         return np.asarray(self._weight(C) @ self.components_.T)
 
     def fit_transform(self, X, y=None):
+        """Fit and return the document coordinates ``U_k Sigma_k`` (``embedding_``).
+
+        Parameters
+        ----------
+        X : {array_like, sparse matrix} of shape (n_documents, n_terms)
+            Term counts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_documents, n_components)
+            ``embedding_``.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`.
+        """
         return self.fit(X).embedding_
 
     def concepts(self, feature_names, n_words=8):
-        """The ``n_words`` terms with the largest loadings (and the most negative) per component."""
+        """The ``n_words`` terms with the largest loadings (and the most negative) per component.
+
+        Parameters
+        ----------
+        feature_names : array_like of str, shape (n_terms,)
+            The vocabulary, in column order.
+        n_words : int, default 8
+            Terms listed at each end of a component.
+
+        Returns
+        -------
+        list of (list of str, list of str)
+            Per component: the terms with the largest loadings, then those with the most
+            negative ones.
+
+        Raises
+        ------
+        ValueError
+            If ``feature_names`` does not have one entry per term or ``n_words`` is not a
+            positive integer.
+        """
         names = np.asarray(feature_names, dtype=object)
         if names.shape != (self.components_.shape[1],):
             raise ValueError(f"feature_names must have {self.components_.shape[1]} entries")
@@ -239,7 +352,23 @@ class LSA(TransformerMixin, BaseEstimator):
         return E / np.where(norms == 0, 1, norms)
 
     def similarity(self, i, j):
-        """Cosine similarity of fitted documents ``i`` and ``j`` in the semantic space."""
+        """Cosine similarity of fitted documents ``i`` and ``j`` in the semantic space.
+
+        Parameters
+        ----------
+        i, j : int
+            Indices of training documents.
+
+        Returns
+        -------
+        float
+            The cosine of the angle between their rows of ``embedding_``, in [-1, 1].
+
+        Raises
+        ------
+        ValueError
+            If an index is not an integer in ``0..n_documents - 1``.
+        """
         n = self.embedding_.shape[0]
         i = check_int(i, "i", min_value=0, max_value=n - 1)
         j = check_int(j, "j", min_value=0, max_value=n - 1)
@@ -247,7 +376,27 @@ class LSA(TransformerMixin, BaseEstimator):
         return float(E[i] @ E[j])
 
     def most_similar_documents(self, i, n=5):
-        """Indices and cosine similarities of the ``n`` fitted documents closest to ``i``."""
+        """Indices and cosine similarities of the ``n`` fitted documents closest to ``i``.
+
+        Parameters
+        ----------
+        i : int
+            Index of a training document.
+        n : int, default 5
+            How many neighbours (at most ``n_documents - 1``).
+
+        Returns
+        -------
+        indices : ndarray of int, shape (n,)
+            The neighbours, most similar first (``i`` itself excluded).
+        similarities : ndarray of float, shape (n,)
+            Their cosine similarities to ``i``.
+
+        Raises
+        ------
+        ValueError
+            If ``i`` or ``n`` is out of range.
+        """
         N = self.embedding_.shape[0]
         i = check_int(i, "i", min_value=0, max_value=N - 1)
         n = check_int(n, "n", min_value=1, max_value=max(1, N - 1))
