@@ -157,23 +157,75 @@ def mse(reference, estimate) -> float:
     return float(np.mean((a.astype(np.float64) - b) ** 2))
 
 
-def psnr(reference, estimate, *, data_range: float = 1.0) -> float:
+def _data_range(reference, data_range) -> float:
+    """``data_range`` checked, or inferred from ``reference``'s dtype as scikit-image does."""
+    if data_range is not None:
+        return check_scalar(data_range, "data_range", low=0.0, include_low=False)
+    a = np.asarray(reference)
+    if a.dtype == bool:
+        return 1.0
+    if np.issubdtype(a.dtype, np.integer):
+        info = np.iinfo(a.dtype)
+        if info.min < 0:
+            raise ValueError(f"data_range must be given for signed integer images "
+                             f"(reference has dtype {a.dtype})")
+        return float(info.max)
+    if np.issubdtype(a.dtype, np.floating):
+        lo, hi = float(np.min(a)), float(np.max(a))
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"data_range must be given: the float reference spans "
+                             f"[{lo:.4g}, {hi:.4g}], outside the [0, 1] assumed for floats")
+        return 1.0
+    raise TypeError(f"reference must be a numeric image, got dtype {a.dtype}")
+
+
+def psnr(reference, estimate, *, data_range: float | None = None) -> float:
     """Peak signal-to-noise ratio ``10 log10(data_range**2 / mse)`` in dB.
 
-    ``data_range`` is explicit (1 for images in ``[0, 1]``); identical images give ``inf``.
+    Parameters
+    ----------
+    reference, estimate : array_like, shape (m, n) or (m, n, c)
+        The clean image and its approximation, of the same shape.
+    data_range : float or None
+        The peak-to-peak range of the pixel values. ``None`` infers it from the
+        reference's dtype as scikit-image does: 255 for ``uint8``, 65535 for
+        ``uint16``, 1 for ``bool`` and for float images in ``[0, 1]`` (the book's
+        convention, :func:`svdlab.datasets.load_image`).
+
+    Returns
+    -------
+    float
+        The PSNR in dB; ``inf`` for identical images.
+
+    Raises
+    ------
+    ValueError
+        On different shapes, a non-positive ``data_range``, or ``data_range=None`` with a
+        signed integer reference or a float reference outside ``[0, 1]`` (give the range).
 
     Examples
     --------
     >>> round(psnr(np.zeros((4, 4)), np.full((4, 4), 0.1)), 6)
     20.0
+    >>> u8 = np.full((4, 4), 100, dtype=np.uint8)
+    >>> round(psnr(u8, u8 + np.uint8(1)), 2)   # data_range 255 from the dtype
+    48.13
+
+    References
+    ----------
+    scikit-image, ``skimage.metrics.peak_signal_noise_ratio`` (the dtype rule).
+
+    Taught in chapter 5.
     """
-    data_range = check_scalar(data_range, "data_range", low=0.0, include_low=False)
+    data_range = _data_range(reference, data_range)
     e = mse(reference, estimate)
     return float("inf") if e == 0 else float(10 * np.log10(data_range**2 / e))
 
 
-def ssim(reference, estimate, *, data_range: float = 1.0) -> float:
+def ssim(reference, estimate, *, data_range: float | None = None) -> float:
     """Structural similarity (scikit-image's implementation; colour on the last axis).
+
+    ``data_range=None`` infers the range from the reference's dtype as :func:`psnr` does.
 
     Examples
     --------
@@ -183,7 +235,7 @@ def ssim(reference, estimate, *, data_range: float = 1.0) -> float:
     """
     from skimage.metrics import structural_similarity
 
-    data_range = check_scalar(data_range, "data_range", low=0.0, include_low=False)
+    data_range = _data_range(reference, data_range)
     a = check_array(reference, "reference", ndim=(2, 3))
     b = check_array(estimate, "estimate", ndim=(2, 3))
     check_same_shape(a, b, ("reference", "estimate"))
@@ -297,8 +349,8 @@ def compression_curve(image, ks, *, with_ssim: bool = True) -> CompressionCurve:
             done = k
         est = np.clip(_stack(approx, img.ndim), 0.0, 1.0)
         out["mse"][idx] = mse(img, est)
-        out["psnr"][idx] = psnr(img, est)
-        out["ssim"][idx] = ssim(img, est) if with_ssim else np.nan
+        out["psnr"][idx] = psnr(img, est, data_range=1.0)
+        out["ssim"][idx] = ssim(img, est, data_range=1.0) if with_ssim else np.nan
         out["energy"][idx] = sum(float(np.sum(f[1][:k] ** 2)) for f in facs) / total
     storage = np.array([storage_count(img.shape, int(k)) for k in ks])
     return CompressionCurve(ks=ks, storage=storage, ratio=img.size / storage, **out)
@@ -358,7 +410,8 @@ def jpeg_at_bytes(image, n_bytes: int) -> CodecResult:
         raise ValueError(f"n_bytes={n_bytes} is too small: quality 1 needs more")
     q, dec, n = best
     ref = img[:, :, :3] if img.ndim == 3 else img
-    return CodecResult(image=dec, n_bytes=n, param=q, psnr=psnr(ref, dec), ssim=ssim(ref, dec))
+    return CodecResult(image=dec, n_bytes=n, param=q, psnr=psnr(ref, dec, data_range=1.0),
+                      ssim=ssim(ref, dec, data_range=1.0))
 
 
 def _quantize_cols(F: np.ndarray) -> np.ndarray:
@@ -407,7 +460,8 @@ def svd_at_bytes(image, n_bytes: int, *, dtype: str = "float16") -> CodecResult:
     dec = _stack(out, 2 if len(chans) == 1 else 3)
     ref = img[:, :, :3] if img.ndim == 3 else img
     return CodecResult(image=dec, n_bytes=int(k * per_rank), param=int(k),
-                       psnr=psnr(ref, dec), ssim=ssim(ref, dec))
+                       psnr=psnr(ref, dec, data_range=1.0),
+                       ssim=ssim(ref, dec, data_range=1.0))
 
 
 # --------------------------------------------------------------------------- thresholding

@@ -203,3 +203,24 @@ def test_group_svd_matches_batched_svd():
         _, _, Vt = np.linalg.svd(X, full_matrices=False)
         np.testing.assert_allclose(V @ np.swapaxes(V, 1, 2),
                                    np.swapaxes(Vt, 1, 2) @ Vt, atol=1e-10)
+
+
+def test_psnr_infers_data_range_from_dtype_like_skimage():
+    # uint8 images once gave -27.5 dB: data_range defaulted to 1 whatever the dtype
+    rng = np.random.default_rng(8)
+    ref = rng.integers(0, 256, (16, 16), dtype=np.uint8)
+    est = np.clip(ref.astype(int) + rng.integers(-5, 6, ref.shape), 0, 255).astype(np.uint8)
+    expected = metrics.peak_signal_noise_ratio(ref, est)
+    assert im.psnr(ref, est) == pytest.approx(expected, rel=1e-12)
+    assert im.psnr(ref, est) > 30
+    r16 = ref.astype(np.uint16) * 257
+    assert im.psnr(r16, est.astype(np.uint16) * 257) == pytest.approx(
+        metrics.peak_signal_noise_ratio(r16, est.astype(np.uint16) * 257), rel=1e-12)
+    assert im.ssim(ref, est) == pytest.approx(metrics.structural_similarity(ref, est), rel=1e-12)
+    # floats in [0, 1] keep range 1; floats outside it and signed integers must name the range
+    assert im.psnr(ref / 255.0, est / 255.0) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="data_range"):
+        im.psnr(ref * 1.0, est * 1.0)
+    with pytest.raises(ValueError, match="data_range"):
+        im.psnr(ref.astype(np.int16), est.astype(np.int16))
+    assert im.psnr(ref * 1.0, est * 1.0, data_range=255) == pytest.approx(expected, rel=1e-12)
