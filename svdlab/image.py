@@ -943,6 +943,17 @@ def _check_completion(M, mask):
     return M, mask
 
 
+def _svds_above(Y, tau: float, k: int, kmax: int, increment: int):
+    """Top singular triplets of sparse ``Y``, ``k`` growing by ``increment`` until one is <= tau."""
+    while True:
+        U, s, Vt = svds(Y, k=k, random_state=0)
+        order = np.argsort(s)[::-1]
+        U, s, Vt = U[:, order], s[order], Vt[order]
+        if s[-1] <= tau or k == kmax:
+            return U, s, Vt
+        k = min(k + increment, kmax)
+
+
 def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, *,
                  tol: float = 1e-4, max_iter: int = 500, increment: int = 5) -> CompletionResult:
     """Singular value thresholding for matrix completion (Cai, Candès & Shen 2010).
@@ -953,7 +964,8 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
     ``||P_Omega(X_k - M)||_F / ||P_Omega(M)||_F <= tol``. ``Y`` is sparse
     (supported on ``Omega``), so only the singular triplets above ``tau`` are
     computed (``scipy.sparse.linalg.svds``, increasing the count by ``increment``
-    until one falls below ``tau``), and ``X_k`` is evaluated only on ``Omega``.
+    until one falls below ``tau``; a dense SVD when ``min(n1, n2) <= 300``, where it
+    is cheaper), and ``X_k`` is evaluated only on ``Omega``.
     Entries of ``M`` outside ``mask`` are ignored (they may be NaN).
 
     Examples
@@ -987,16 +999,14 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
     r, hist, converged = 0, [], False
     kmax = min(n1, n2) - 1
     U = s = Vt = None
+    # a dense SVD of a small matrix (an image) costs less than svds for ten or more triplets
+    dense = min(n1, n2) <= 300
     for _ in range(max_iter):
         Y = sp.csr_array((y, (rows, cols)), shape=M.shape)
-        k = min(r + 1, kmax)
-        while True:
-            U, s, Vt = svds(Y, k=k, random_state=0)
-            order = np.argsort(s)[::-1]
-            U, s, Vt = U[:, order], s[order], Vt[order]
-            if s[-1] <= tau or k == kmax:
-                break
-            k = min(k + increment, kmax)
+        if dense:
+            U, s, Vt = np.linalg.svd(Y.toarray(), full_matrices=False)
+        else:
+            U, s, Vt = _svds_above(Y, tau, min(r + 1, kmax), kmax, increment)
         r = int(np.sum(s > tau))
         U, s, Vt = U[:, :r], s[:r] - tau, Vt[:r]
         x_obs = np.einsum("ij,ij->i", U[rows] * s, Vt.T[cols]) if r else np.zeros(m_obs)

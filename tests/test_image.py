@@ -224,3 +224,13 @@ def test_psnr_infers_data_range_from_dtype_like_skimage():
     with pytest.raises(ValueError, match="data_range"):
         im.psnr(ref.astype(np.int16), est.astype(np.int16))
     assert im.psnr(ref * 1.0, est * 1.0, data_range=255) == pytest.approx(expected, rel=1e-12)
+
+
+def test_svt_sparse_path_on_a_larger_matrix():
+    # min(n1, n2) > 300 takes the svds path (smaller matrices use a dense SVD)
+    rng = np.random.default_rng(9)
+    A = rng.standard_normal((320, 3)) @ rng.standard_normal((3, 310))
+    mask = rng.random(A.shape) < 0.3
+    res = im.svt_complete(A, mask)
+    assert res.converged and res.rank == 3
+    assert np.linalg.norm(res.X - A) / np.linalg.norm(A) < 1e-3
