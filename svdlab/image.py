@@ -830,7 +830,9 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
     columns of a ``p^2 x K`` matrix, remove the mean patch, shrink its singular
     values -- Gavish--Donoho optimal Frobenius shrinkage for that shape
     (``shrinkage="gd"``) or weighted nuclear-norm shrinkage as in WNNM
-    (``"wnnm"``, weights ``c sqrt(K) / (s_hat_i + eps)``) -- and average the
+    (``"wnnm"``, the closed-form weighted nuclear-norm shrinkage of WNNM,
+    ``t = (s + sqrt(s^2 - 4C)) / 2`` above ``2 sqrt(C) = sigma (sqrt(K) + p)``, the
+    noise bulk edge; a single pass, without WNNM's iterations) -- and average the
     overlapping estimates. Stage 2 (``n_stages=2``) repeats the matching on the
     stage-1 image and applies the empirical Wiener filter in the group's
     singular basis of the stage-1 estimate (as in LPG-PCA and BM3D). Grayscale
@@ -895,9 +897,12 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
                 if shrinkage == "gd":
                     t = _gd_shrink(s, n_, beta, sigma)
                 else:
-                    s_hat = np.sqrt(np.maximum(s**2 - K * sigma**2, 0.0))
-                    w = 2.8 * np.sqrt(K) / (s_hat + 1e-8)
-                    t = np.maximum(s - w * sigma**2, 0.0)
+                    # weighted nuclear norm with w_i = 2C / t_i: its prox has the closed form
+                    # t = (s + sqrt(s^2 - 4C)) / 2 for s > 2 sqrt(C), else 0 (Gu et al. 2014,
+                    # section 3); C puts the cut at the noise bulk edge sigma(sqrt K + sqrt d)
+                    C = (sigma * (np.sqrt(K) + p)) ** 2 / 4
+                    disc = np.maximum(s**2 - 4 * C, 0.0)
+                    t = np.where(s > 2 * np.sqrt(C), (s + np.sqrt(disc)) / 2, 0.0)
                 gain = np.divide(t, s, out=np.zeros_like(t), where=s > 0)
                 # (Y - mu) = U diag(s) V^T, so U diag(t) V^T = (Y - mu) V diag(t / s) V^T
                 est = mu + (((Y - mu) @ Vb) * gain[:, None, :]) @ np.swapaxes(Vb, 1, 2)

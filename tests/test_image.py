@@ -234,3 +234,15 @@ def test_svt_sparse_path_on_a_larger_matrix():
     res = im.svt_complete(A, mask)
     assert res.converged and res.rank == 3
     assert np.linalg.norm(res.X - A) / np.linalg.norm(A) < 1e-3
+
+
+def test_wnnm_shrinkage_cuts_at_the_noise_bulk_edge():
+    # the weights c sqrt(K) / (s_hat + eps) with c = 2.8 left the noise bulk in place
+    # (22.9 dB against 29.1 for "gd" at sigma = 0.1); the closed form cut at the edge
+    from svdlab.datasets import load_image
+
+    x = load_image("camera", as_gray=True)[128:256, 128:256]
+    y = x + 0.1 * np.random.default_rng(10).standard_normal(x.shape)
+    gd = im.psnr(x, im.denoise_patches(y, 0.1))
+    wn = im.psnr(x, im.denoise_patches(y, 0.1, shrinkage="wnnm"))
+    assert wn > im.psnr(x, y) + 6 and wn > gd - 0.5
