@@ -82,6 +82,34 @@ def compress(image, k: int, *, mode: str = "channel", clip: bool = True) -> np.n
     ``m x (c*n)`` matrix ``[R | G | B]`` (storage ``k*(m+c*n+1)``), which shares
     the left singular vectors between channels. Taught in chapter 5.
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    k : int
+        The rank kept, 1 <= k <= min(m, n) (min(m, c n) when stacked).
+    mode : {"channel", "stacked"}
+        One SVD per channel, or one of the stacked ``[R | G | B]`` matrix.
+    clip : bool
+        Clip the result to [0, 1].
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``image``
+        The rank-``k`` approximation.
+
+    Raises
+    ------
+    ValueError
+        On a bad image, rank or mode.
+    TypeError
+        If ``k`` is not an integer.
+
+    References
+    ----------
+    Eckart, C. & Young, G. (1936). The approximation of one matrix by another of lower rank.
+    Psychometrika 1(3), 211-218.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -110,6 +138,25 @@ def storage_count(shape, k: int, *, mode: str = "channel") -> int:
     ``k*(m+n+1)`` per channel (``U_k``, ``V_k`` and ``k`` singular values), or
     ``k*(m+c*n+1)`` for the stacked colour variant. Taught in chapter 5.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` or ``(m, n, c)``.
+    k : int
+        The rank.
+    mode : {"channel", "stacked"}
+        How a colour image is factored (see :func:`compress`).
+
+    Returns
+    -------
+    int
+        The count of stored numbers.
+
+    Raises
+    ------
+    ValueError
+        On a shape that is not 2- or 3-long, or a rank out of range.
+
     Examples
     --------
     >>> storage_count((512, 512), 50)
@@ -135,6 +182,27 @@ def storage_count(shape, k: int, *, mode: str = "channel") -> int:
 def compression_ratio(shape, k: int, *, mode: str = "channel") -> float:
     """Pixel count divided by :func:`storage_count` (above 1 means a saving).
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` or ``(m, n, c)``.
+    k : int
+        The rank.
+    mode : {"channel", "stacked"}
+        How a colour image is factored (see :func:`compress`).
+
+    Returns
+    -------
+    float
+        ``prod(shape) / storage_count(shape, k, mode=mode)``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`storage_count`.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> round(compression_ratio((512, 512), 50), 3)
@@ -145,6 +213,23 @@ def compression_ratio(shape, k: int, *, mode: str = "channel") -> float:
 
 def mse(reference, estimate) -> float:
     """Mean squared error between two images of the same shape.
+
+    Parameters
+    ----------
+    reference, estimate : array_like, shape (m, n) or (m, n, c)
+        Two images of the same shape.
+
+    Returns
+    -------
+    float
+        ``mean((reference - estimate)**2)``.
+
+    Raises
+    ------
+    ValueError
+        On different shapes or arrays that are not 2- or 3-D.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -227,6 +312,31 @@ def ssim(reference, estimate, *, data_range: float | None = None) -> float:
 
     ``data_range=None`` infers the range from the reference's dtype as :func:`psnr` does.
 
+    Parameters
+    ----------
+    reference, estimate : array_like, shape (m, n) or (m, n, c)
+        Two images of the same shape, at least 7x7.
+    data_range : float or None
+        Peak-to-peak range of the pixel values; ``None`` infers it as :func:`psnr` does.
+
+    Returns
+    -------
+    float
+        The mean structural similarity, 1 for identical images.
+
+    Raises
+    ------
+    ValueError
+        On different shapes, images smaller than 7x7 or a bad ``data_range``.
+
+    References
+    ----------
+    Wang, Z., Bovik, A. C., Sheikh, H. R. & Simoncelli, E. P. (2004). Image quality
+    assessment: from error visibility to structural similarity. IEEE Trans. Image
+    Process. 13(4), 600-612.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> img = np.random.default_rng(0).random((32, 32))
@@ -249,6 +359,25 @@ def ssim(reference, estimate, *, data_range: float | None = None) -> float:
 def energy_retained(image, k: int) -> float:
     """Fraction of ``||image||_F^2`` kept by the rank-``k`` SVD (summed over channels).
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    k : int
+        The rank.
+
+    Returns
+    -------
+    numpy.float64
+        ``sum_(i<=k) s_i**2 / sum_i s_i**2``, summed over channels.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or rank, or an all-zero image.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> energy_retained(np.diag([3.0, 2.0, 1.0, 1.0]), 2).round(4)
@@ -268,6 +397,25 @@ def rank_for_energy(image, fraction: float) -> int:
 
     A thin wrapper of :func:`svdlab.linalg.rank_for_energy` on the image's singular values.
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n)
+        A grayscale image.
+    fraction : float
+        The energy to keep, in (0, 1].
+
+    Returns
+    -------
+    int
+        The rank.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or a fraction outside (0, 1].
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> rank_for_energy(np.diag([3.0, 2.0, 1.0, 1.0]), 0.85)
@@ -283,6 +431,32 @@ def rank_for_psnr(image, target: float, *, data_range: float = 1.0) -> int:
     By Eckart--Young the error of the rank-``k`` truncation is
     ``sum_{i>k} s_i**2 / (m n)``, so no reconstruction is needed. Colour images
     use per-channel truncation. Returns ``min(m, n)`` if only the full rank reaches it.
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    target : float
+        The PSNR to reach, in dB.
+    data_range : float
+        The peak of the PSNR.
+
+    Returns
+    -------
+    int
+        The rank.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or a non-positive ``data_range``.
+
+    References
+    ----------
+    Eckart, C. & Young, G. (1936). The approximation of one matrix by another of lower rank.
+    Psychometrika 1(3), 211-218.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -302,7 +476,17 @@ def rank_for_psnr(image, target: float, *, data_range: float = 1.0) -> int:
 
 @dataclass(frozen=True)
 class CompressionCurve:
-    """Quality of the rank-``k`` approximations of one image for several ``k``."""
+    """Quality of the rank-``k`` approximations of one image for several ``k``.
+
+    Parameters
+    ----------
+    ks, storage, ratio : ndarray
+        The ranks, the numbers stored and the compression ratios.
+    mse, psnr, ssim, energy : ndarray
+        Quality of each rank-``k`` approximation (SSIM is NaN when not computed).
+
+    Taught in chapter 5.
+    """
 
     ks: np.ndarray
     storage: np.ndarray
@@ -320,6 +504,27 @@ def compression_curve(image, ks, *, with_ssim: bool = True) -> CompressionCurve:
     ``A_k = A_{k'} + U[:, k':k] diag(s[k':k]) V[:, k':k]^T`` in increasing ``k``, so
     the cost is one SVD plus ``O(m n max(ks))``, not a fresh product per ``k``.
     MSE/PSNR/SSIM are measured after clipping to ``[0, 1]``.
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    ks : array_like of int
+        The ranks, each in 1..min(m, n), any order.
+    with_ssim : bool
+        Also compute SSIM (the slowest part).
+
+    Returns
+    -------
+    CompressionCurve
+        One entry per ``k`` of ``ks``, in the order given.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or empty or out-of-range ``ks``.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -358,7 +563,21 @@ def compression_curve(image, ks, *, with_ssim: bool = True) -> CompressionCurve:
 
 @dataclass(frozen=True)
 class CodecResult:
-    """An image coded within a byte budget: the decoded image and what it cost."""
+    """An image coded within a byte budget: the decoded image and what it cost.
+
+    Parameters
+    ----------
+    image : ndarray
+        The decoded image.
+    n_bytes : int
+        Bytes used.
+    param : float
+        JPEG quality or SVD rank.
+    psnr, ssim : float
+        Quality against the original.
+
+    Taught in chapter 5.
+    """
 
     image: np.ndarray
     n_bytes: int
@@ -387,6 +606,30 @@ def jpeg_at_bytes(image, n_bytes: int) -> CodecResult:
     Binary search on the quality setting 1..95 (file size grows with quality);
     ``param`` is the chosen quality. Raises ``ValueError`` if even quality 1 does
     not fit. Sizes include the JPEG headers.
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    n_bytes : int
+        The budget, headers included.
+
+    Returns
+    -------
+    CodecResult
+        The decoded image, its size, quality, PSNR and SSIM.
+
+    Raises
+    ------
+    ValueError
+        If even quality 1 does not fit, or on a bad image.
+
+    References
+    ----------
+    Wallace, G. K. (1992). The JPEG still picture compression standard. IEEE Trans.
+    Consumer Electronics 38(1), xviii-xxxiv.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -431,6 +674,27 @@ def svd_at_bytes(image, n_bytes: int, *, dtype: str = "float16") -> CodecResult:
     column to 8 bits with a float16 minimum and maximum, ``k (m + n + 8)`` bytes
     per channel. The decoded image uses the rounded factors; ``param`` is ``k``.
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    n_bytes : int
+        The budget for the factors.
+    dtype : {"float16", "uint8"}
+        How the factors are stored.
+
+    Returns
+    -------
+    CodecResult
+        The decoded image, the bytes used, the rank, PSNR and SSIM.
+
+    Raises
+    ------
+    ValueError
+        If rank 1 does not fit, or on a bad image or dtype.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> img = np.random.default_rng(0).random((64, 64))
@@ -474,6 +738,30 @@ def _shrink(A, fn):
 def hard_threshold(A, tau: float) -> np.ndarray:
     """Keep the singular values above ``tau``, zero the others.
 
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        The matrix.
+    tau : float
+        The threshold, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        ``sum_(s_i > tau) s_i u_i v_i^T``.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or a negative ``tau``.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014). The optimal hard threshold for singular values
+    is 4/sqrt(3). IEEE Trans. Inf. Theory 60(8), 5040-5053.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> hard_threshold(np.diag([3.0, 1.0]), 2.0)
@@ -487,6 +775,30 @@ def hard_threshold(A, tau: float) -> np.ndarray:
 def soft_threshold(A, tau: float) -> np.ndarray:
     """Singular value thresholding ``sum_i (s_i - tau)_+ u_i v_i^T``: the prox of ``tau ||.||_*``.
 
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        The matrix.
+    tau : float
+        The threshold, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        The proximal point of ``tau ||.||_*`` at ``A``.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or a negative ``tau``.
+
+    References
+    ----------
+    Cai, J.-F., Candès, E. J. & Shen, Z. (2010). A singular value thresholding algorithm
+    for matrix completion. SIAM J. Optim. 20(4), 1956-1982.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> soft_threshold(np.diag([3.0, 1.0]), 2.0)
@@ -498,13 +810,33 @@ def soft_threshold(A, tau: float) -> np.ndarray:
 
 
 def universal_threshold(s) -> float:
-    """The seed's "universal" rule ``median(s) / 0.6745 * sqrt(2 log len(s))``.
+    """The source blog post's "universal" rule ``median(s) / 0.6745 * sqrt(2 log len(s))``.
 
     Donoho--Johnstone's universal threshold for *wavelet coefficients*, where the
     median of the finest-scale coefficients estimates the noise level. Singular
     values are not noisy coefficients of a sparse signal: their median is dominated
     by the noise bulk edge, so the rule has no justification here; it is kept as a
     baseline. Taught in chapter 5.
+
+    Parameters
+    ----------
+    s : array_like
+        Singular values.
+
+    Returns
+    -------
+    float
+        The threshold.
+
+    Raises
+    ------
+    ValueError
+        On an empty or negative ``s``.
+
+    References
+    ----------
+    Donoho, D. L. & Johnstone, I. M. (1994). Ideal spatial adaptation by wavelet
+    shrinkage. Biometrika 81(3), 425-455.
 
     Examples
     --------
@@ -516,7 +848,29 @@ def universal_threshold(s) -> float:
 
 
 def visushrink_threshold(s) -> float:
-    """The seed's "VisuShrink" rule ``std(s) * sqrt(2 log len(s))`` (a misapplied wavelet heuristic).
+    """The source blog post's "VisuShrink" rule ``std(s) * sqrt(2 log len(s))`` (a misapplied wavelet heuristic).
+
+    Parameters
+    ----------
+    s : array_like
+        Singular values.
+
+    Returns
+    -------
+    float
+        The threshold.
+
+    Raises
+    ------
+    ValueError
+        On an empty or negative ``s``.
+
+    References
+    ----------
+    Donoho, D. L. & Johnstone, I. M. (1994). Ideal spatial adaptation by wavelet
+    shrinkage. Biometrika 81(3), 425-455.
+
+    Taught in chapter 5 (as a rule that does not apply to singular values).
 
     Examples
     --------
@@ -529,7 +883,19 @@ def visushrink_threshold(s) -> float:
 
 @dataclass(frozen=True)
 class SureResult:
-    """SURE of singular value thresholding over a grid of thresholds."""
+    """SURE of singular value thresholding over a grid of thresholds.
+
+    Parameters
+    ----------
+    taus, risk : ndarray
+        The thresholds and their SURE values.
+    tau : float
+        The minimizer.
+    estimate : ndarray
+        ``soft_threshold(Y, tau)``.
+
+    Taught in chapter 5.
+    """
 
     taus: np.ndarray
     risk: np.ndarray
@@ -551,6 +917,32 @@ def sure_svt(Y, sigma: float, taus=None) -> SureResult:
     an unbiased estimate of ``E ||SVT_tau(Y) - X||_F^2``. Returns the risks, the
     minimizing ``tau`` and the corresponding estimate. ``taus`` defaults to 200
     points between 0 and ``s_1``.
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n)
+        The noisy matrix.
+    sigma : float
+        The noise standard deviation, > 0.
+    taus : array_like or None
+        Non-negative thresholds to evaluate.
+
+    Returns
+    -------
+    SureResult
+        ``taus``, ``risk`` (one per threshold), the best ``tau`` and its estimate.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix, a non-positive ``sigma`` or empty or negative ``taus``.
+
+    References
+    ----------
+    Candès, E. J., Sing-Long, C. A. & Trzasko, J. D. (2013). Unbiased risk estimates for
+    singular value thresholding and spectral estimators. IEEE Trans. Signal Process. 61(19).
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -604,6 +996,28 @@ def mp_median(beta: float) -> float:
     iid unit-variance entries, ``beta = m/n``; computed by root-finding on its
     numerically integrated distribution function.
 
+    Parameters
+    ----------
+    beta : float
+        The aspect ratio ``m / n`` in (0, 1].
+
+    Returns
+    -------
+    float
+        The median of the law.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` is outside (0, 1].
+
+    References
+    ----------
+    Marchenko, V. A. & Pastur, L. A. (1967). Distribution of eigenvalues for some sets of
+    random matrices. Math. USSR-Sbornik 1(4), 457-483.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> round(mp_median(1.0), 4)
@@ -625,6 +1039,30 @@ def optimal_hard_threshold_coef(beta: float, sigma_known: bool = True) -> float:
     Marchenko--Pastur median (:func:`mp_median`), not the cubic fit
     ``0.56 b^3 - 0.95 b^2 + 1.82 b + 1.43``.
 
+    Parameters
+    ----------
+    beta : float
+        The aspect ratio ``m / n`` in (0, 1].
+    sigma_known : bool
+        ``lambda*`` (True) or ``omega`` (False).
+
+    Returns
+    -------
+    float
+        The coefficient.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` is outside (0, 1].
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014). The optimal hard threshold for singular values
+    is 4/sqrt(3). IEEE Trans. Inf. Theory 60(8), 5040-5053.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> round(optimal_hard_threshold_coef(1.0), 4), round(4 / 3**0.5, 4)
@@ -643,6 +1081,30 @@ def optimal_hard_threshold(shape, sigma: float | None = None, s=None) -> float:
     Known noise level: ``lambda*(beta) sqrt(n) sigma`` with ``n`` the larger
     dimension and ``beta = m/n``. Unknown: ``omega(beta) median(s)``, with the
     singular values ``s`` of the observed matrix. Taught in chapter 5.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` of the matrix.
+    sigma : float or None
+        The noise level, if known.
+    s : array_like or None
+        The observed singular values (used when ``sigma`` is None).
+
+    Returns
+    -------
+    float
+        The threshold on the singular values.
+
+    Raises
+    ------
+    ValueError
+        On a bad shape, or if neither ``sigma`` nor ``s`` is given.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014). The optimal hard threshold for singular values
+    is 4/sqrt(3). IEEE Trans. Inf. Theory 60(8), 5040-5053.
 
     Examples
     --------
@@ -679,6 +1141,30 @@ def estimate_noise(Y, *, method: str = "mp") -> float:
     the half of the blocks where a Gaussian-smoothed copy (2 px) has the smallest
     gradient is used; the smoothing makes that selection nearly independent of the
     noise in the detail.
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n)
+        The noisy matrix or image.
+    method : {"mp", "mad"}
+        Marchenko--Pastur median (low-rank matrices) or high-pass MAD (images).
+
+    Returns
+    -------
+    float
+        The estimate of ``sigma``.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or method, or an image smaller than 4x4 for ``"mad"``.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014), see :func:`optimal_hard_threshold`; Donoho, D. L. &
+    Johnstone, I. M. (1994). Ideal spatial adaptation by wavelet shrinkage. Biometrika 81(3).
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -720,6 +1206,30 @@ def optimal_shrinkage(Y, sigma: float | None = None) -> np.ndarray:
     With ``y = s / (sqrt(n) sigma)``, each singular value becomes
     ``sqrt(n) sigma sqrt((y^2 - beta - 1)^2 - 4 beta) / y`` if ``y > 1 + sqrt(beta)``
     and zero otherwise. Unknown ``sigma`` is estimated by :func:`estimate_noise`.
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n)
+        The noisy matrix.
+    sigma : float or None
+        The noise level; None estimates it (``method="mp"``).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        The shrunken estimate.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or a non-positive ``sigma``.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2017). Optimal shrinkage of singular values.
+    IEEE Trans. Inf. Theory 63(4), 2137-2152.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -839,12 +1349,46 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
     only; ``sigma=None`` uses :func:`estimate_noise` with ``method="mad"``.
     All patch work is batched through NumPy (batched SVD, ``bincount`` aggregation).
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n)
+        The noisy grayscale image.
+    sigma : float or None
+        The noise level; None estimates it.
+    patch_size : int
+        Side ``p`` of the square patches.
+    n_similar : int
+        Patches per group ``K``.
+    window : int
+        Half-width of the search window, pixels.
+    step : int
+        Spacing of the reference patches, 1..``patch_size``.
+    shrinkage : {"gd", "wnnm"}
+        The stage-1 shrinker.
+    n_stages : {1, 2}
+        Add the Wiener stage (2) or not.
+    chunk : int
+        Groups processed per batch (memory).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        The denoised image.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or argument, an image too small for the patch and window, or more
+        similar patches than the window holds.
+
     References
     ----------
     Gu, S., Zhang, L., Zuo, W. & Feng, X. (2014). Weighted nuclear norm minimization
     with application to image denoising. CVPR.
     Zhang, L., Dong, W., Zhang, D. & Shi, G. (2010). Two-stage image denoising by
     principal component analysis with local pixel grouping. Pattern Recognition 43(4).
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -926,7 +1470,23 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
 # --------------------------------------------------------------------------- completion
 @dataclass(frozen=True)
 class CompletionResult:
-    """A completed matrix and its convergence history."""
+    """A completed matrix and its convergence history.
+
+    Parameters
+    ----------
+    X : ndarray
+        The completed matrix.
+    rank : int
+        Its rank.
+    n_iter : int
+        Iterations run.
+    converged : bool
+        Whether the stopping rule was met.
+    history : ndarray
+        Relative residual on the observed entries per iteration.
+
+    Taught in chapter 5.
+    """
 
     X: np.ndarray
     rank: int
@@ -972,6 +1532,40 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
     until one falls below ``tau``; a dense SVD when ``min(n1, n2) <= 300``, where it
     is cheaper), and ``X_k`` is evaluated only on ``Omega``.
     Entries of ``M`` outside ``mask`` are ignored (they may be NaN).
+
+    Parameters
+    ----------
+    M : array_like, shape (n1, n2)
+        The matrix, finite on ``mask``.
+    mask : ndarray of bool, shape (n1, n2)
+        The observed entries.
+    tau, delta : float or None
+        Threshold and step; None gives the defaults above.
+    tol : float
+        Relative residual on the observed entries at which to stop.
+    max_iter : int
+        Iteration cap.
+    increment : int
+        Growth of the number of triplets computed (sparse path).
+
+    Returns
+    -------
+    CompletionResult
+        The estimate, its rank, iterations, convergence flag and residual history.
+
+    Raises
+    ------
+    TypeError
+        If ``mask`` is not boolean.
+    ValueError
+        On mismatched shapes, an empty mask, non-finite observed entries or bad parameters.
+
+    References
+    ----------
+    Cai, J.-F., Candès, E. J. & Shen, Z. (2010). A singular value thresholding algorithm
+    for matrix completion. SIAM J. Optim. 20(4), 1956-1982.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -1035,6 +1629,41 @@ def soft_impute(M, mask, lam: float, *, tol: float = 1e-5, max_iter: int = 200,
     until ``||Z_new - Z||_F^2 / ||Z||_F^2 < tol``; ``history`` records the
     relative residual on the observed entries. It solves
     ``min_Z 1/2 ||P_Omega(M - Z)||_F^2 + lam ||Z||_*``.
+
+    Parameters
+    ----------
+    M : array_like, shape (m, n)
+        The matrix, finite on ``mask``.
+    mask : ndarray of bool, shape (m, n)
+        The observed entries.
+    lam : float
+        The nuclear-norm penalty, >= 0.
+    tol : float
+        Stop when the squared relative change is below it.
+    max_iter : int
+        Iteration cap.
+    X0 : array_like or None
+        Warm start (a previous solution along a path of ``lam``).
+
+    Returns
+    -------
+    CompletionResult
+        ``Z`` (not merged with ``M``: use ``np.where(mask, M, Z)``), rank, iterations,
+        convergence flag and residual history.
+
+    Raises
+    ------
+    TypeError
+        If ``mask`` is not boolean.
+    ValueError
+        On mismatched shapes, an empty mask or bad parameters.
+
+    References
+    ----------
+    Mazumder, R., Hastie, T. & Tibshirani, R. (2010). Spectral regularization algorithms
+    for learning large incomplete matrices. JMLR 11, 2287-2322.
+
+    Taught in chapter 5.
 
     Examples
     --------

@@ -32,11 +32,12 @@ from api_links import public_modules, public_names  # noqa: E402
 STRICT = {
     "svdlab.plot", "svdlab.compress", "svdlab.latent", "svdlab.timing",
     "svdlab.datasets._registry", "svdlab.datasets._corpora", "svdlab.datasets._images",
+    "svdlab.image",
 }
 #: modules whose every public function and class names the chapter that teaches it
 #: (the data registry and loaders serve every chapter and say where they are used instead)
 TAUGHT = {"svdlab.plot", "svdlab.compress", "svdlab.latent", "svdlab.timing",
-          "svdlab.datasets._images"}
+          "svdlab.datasets._images", "svdlab.image"}
 SECTION = re.compile(r"^\s*Parameters\s*\n\s*-{3,}\s*$", re.M)
 
 
