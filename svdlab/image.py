@@ -916,7 +916,9 @@ def sure_svt(Y, sigma: float, taus=None) -> SureResult:
 
     an unbiased estimate of ``E ||SVT_tau(Y) - X||_F^2``. Returns the risks, the
     minimizing ``tau`` and the corresponding estimate. ``taus`` defaults to 200
-    points between 0 and ``s_1``.
+    points between 0 and ``s_1`` together with the singular values and the midpoints
+    between consecutive ones (an even grid alone is too coarse when ``s_1`` is far
+    above the noise, as for an image's mean brightness).
 
     Parameters
     ----------
@@ -956,8 +958,8 @@ def sure_svt(Y, sigma: float, taus=None) -> SureResult:
     sigma = check_scalar(sigma, "sigma", low=0.0, include_low=False)
     m, n = Y.shape
     U, s, Vt = svd(Y)
-    if taus is None:
-        taus = np.linspace(0.0, s[0], 200)
+    if taus is None:  # SURE is smooth between singular values: try them and their midpoints
+        taus = np.unique(np.concatenate([np.linspace(0.0, s[0], 200), s, (s[1:] + s[:-1]) / 2]))
     taus = check_vector(taus, "taus", nonnegative=True)
     if taus.size == 0:
         raise ValueError("taus must not be empty")

@@ -246,3 +246,15 @@ def test_wnnm_shrinkage_cuts_at_the_noise_bulk_edge():
     gd = im.psnr(x, im.denoise_patches(y, 0.1))
     wn = im.psnr(x, im.denoise_patches(y, 0.1, shrinkage="wnnm"))
     assert wn > im.psnr(x, y) + 6 and wn > gd - 0.5
+
+
+def test_sure_default_grid_resolves_thresholds_far_below_s1():
+    # one huge singular value (an image's mean) made the even 200-point grid skip every
+    # threshold near the noise level, so SURE returned tau = 0 (no denoising at all)
+    rng = np.random.default_rng(11)
+    X = 3 * rng.standard_normal((60, 3)) @ rng.standard_normal((3, 50)) + 200.0
+    Y = X + rng.standard_normal(X.shape)
+    r = im.sure_svt(Y, 1.0)
+    fine = im.sure_svt(Y, 1.0, np.linspace(0, 30, 3001))
+    assert r.tau > 0 and r.risk.min() <= fine.risk.min() * 1.01
+    assert np.sum((r.estimate - X) ** 2) < 0.5 * np.sum((Y - X) ** 2)
