@@ -82,6 +82,34 @@ def compress(image, k: int, *, mode: str = "channel", clip: bool = True) -> np.n
     ``m x (c*n)`` matrix ``[R | G | B]`` (storage ``k*(m+c*n+1)``), which shares
     the left singular vectors between channels. Taught in chapter 5.
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    k : int
+        The rank kept, 1 <= k <= min(m, n) (min(m, c n) when stacked).
+    mode : {"channel", "stacked"}
+        One SVD per channel, or one of the stacked ``[R | G | B]`` matrix.
+    clip : bool
+        Clip the result to [0, 1].
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``image``
+        The rank-``k`` approximation.
+
+    Raises
+    ------
+    ValueError
+        On a bad image, rank or mode.
+    TypeError
+        If ``k`` is not an integer.
+
+    References
+    ----------
+    Eckart, C. & Young, G. (1936). The approximation of one matrix by another of lower rank.
+    Psychometrika 1(3), 211-218.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -110,6 +138,25 @@ def storage_count(shape, k: int, *, mode: str = "channel") -> int:
     ``k*(m+n+1)`` per channel (``U_k``, ``V_k`` and ``k`` singular values), or
     ``k*(m+c*n+1)`` for the stacked colour variant. Taught in chapter 5.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` or ``(m, n, c)``.
+    k : int
+        The rank.
+    mode : {"channel", "stacked"}
+        How a colour image is factored (see :func:`compress`).
+
+    Returns
+    -------
+    int
+        The count of stored numbers.
+
+    Raises
+    ------
+    ValueError
+        On a shape that is not 2- or 3-long, or a rank out of range.
+
     Examples
     --------
     >>> storage_count((512, 512), 50)
@@ -135,6 +182,27 @@ def storage_count(shape, k: int, *, mode: str = "channel") -> int:
 def compression_ratio(shape, k: int, *, mode: str = "channel") -> float:
     """Pixel count divided by :func:`storage_count` (above 1 means a saving).
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` or ``(m, n, c)``.
+    k : int
+        The rank.
+    mode : {"channel", "stacked"}
+        How a colour image is factored (see :func:`compress`).
+
+    Returns
+    -------
+    float
+        ``prod(shape) / storage_count(shape, k, mode=mode)``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`storage_count`.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> round(compression_ratio((512, 512), 50), 3)
@@ -145,6 +213,23 @@ def compression_ratio(shape, k: int, *, mode: str = "channel") -> float:
 
 def mse(reference, estimate) -> float:
     """Mean squared error between two images of the same shape.
+
+    Parameters
+    ----------
+    reference, estimate : array_like, shape (m, n) or (m, n, c)
+        Two images of the same shape.
+
+    Returns
+    -------
+    float
+        ``mean((reference - estimate)**2)``.
+
+    Raises
+    ------
+    ValueError
+        On different shapes or arrays that are not 2- or 3-D.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -157,23 +242,100 @@ def mse(reference, estimate) -> float:
     return float(np.mean((a.astype(np.float64) - b) ** 2))
 
 
-def psnr(reference, estimate, *, data_range: float = 1.0) -> float:
+def _data_range(reference, data_range) -> float:
+    """``data_range`` checked, or inferred from ``reference``'s dtype as scikit-image does."""
+    if data_range is not None:
+        return check_scalar(data_range, "data_range", low=0.0, include_low=False)
+    a = np.asarray(reference)
+    if a.dtype == bool:
+        return 1.0
+    if np.issubdtype(a.dtype, np.integer):
+        info = np.iinfo(a.dtype)
+        if info.min < 0:
+            raise ValueError(f"data_range must be given for signed integer images "
+                             f"(reference has dtype {a.dtype})")
+        return float(info.max)
+    if np.issubdtype(a.dtype, np.floating):
+        lo, hi = float(np.min(a)), float(np.max(a))
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"data_range must be given: the float reference spans "
+                             f"[{lo:.4g}, {hi:.4g}], outside the [0, 1] assumed for floats")
+        return 1.0
+    raise TypeError(f"reference must be a numeric image, got dtype {a.dtype}")
+
+
+def psnr(reference, estimate, *, data_range: float | None = None) -> float:
     """Peak signal-to-noise ratio ``10 log10(data_range**2 / mse)`` in dB.
 
-    ``data_range`` is explicit (1 for images in ``[0, 1]``); identical images give ``inf``.
+    Parameters
+    ----------
+    reference, estimate : array_like, shape (m, n) or (m, n, c)
+        The clean image and its approximation, of the same shape.
+    data_range : float or None
+        The peak-to-peak range of the pixel values. ``None`` infers it from the
+        reference's dtype as scikit-image does: 255 for ``uint8``, 65535 for
+        ``uint16``, 1 for ``bool`` and for float images in ``[0, 1]`` (the book's
+        convention, :func:`svdlab.datasets.load_image`).
+
+    Returns
+    -------
+    float
+        The PSNR in dB; ``inf`` for identical images.
+
+    Raises
+    ------
+    ValueError
+        On different shapes, a non-positive ``data_range``, or ``data_range=None`` with a
+        signed integer reference or a float reference outside ``[0, 1]`` (give the range).
 
     Examples
     --------
     >>> round(psnr(np.zeros((4, 4)), np.full((4, 4), 0.1)), 6)
     20.0
+    >>> u8 = np.full((4, 4), 100, dtype=np.uint8)
+    >>> round(psnr(u8, u8 + np.uint8(1)), 2)   # data_range 255 from the dtype
+    48.13
+
+    References
+    ----------
+    scikit-image, ``skimage.metrics.peak_signal_noise_ratio`` (the dtype rule).
+
+    Taught in chapter 5.
     """
-    data_range = check_scalar(data_range, "data_range", low=0.0, include_low=False)
+    data_range = _data_range(reference, data_range)
     e = mse(reference, estimate)
     return float("inf") if e == 0 else float(10 * np.log10(data_range**2 / e))
 
 
-def ssim(reference, estimate, *, data_range: float = 1.0) -> float:
+def ssim(reference, estimate, *, data_range: float | None = None) -> float:
     """Structural similarity (scikit-image's implementation; colour on the last axis).
+
+    ``data_range=None`` infers the range from the reference's dtype as :func:`psnr` does.
+
+    Parameters
+    ----------
+    reference, estimate : array_like, shape (m, n) or (m, n, c)
+        Two images of the same shape, at least 7x7.
+    data_range : float or None
+        Peak-to-peak range of the pixel values; ``None`` infers it as :func:`psnr` does.
+
+    Returns
+    -------
+    float
+        The mean structural similarity, 1 for identical images.
+
+    Raises
+    ------
+    ValueError
+        On different shapes, images smaller than 7x7 or a bad ``data_range``.
+
+    References
+    ----------
+    Wang, Z., Bovik, A. C., Sheikh, H. R. & Simoncelli, E. P. (2004). Image quality
+    assessment: from error visibility to structural similarity. IEEE Trans. Image
+    Process. 13(4), 600-612.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -183,7 +345,7 @@ def ssim(reference, estimate, *, data_range: float = 1.0) -> float:
     """
     from skimage.metrics import structural_similarity
 
-    data_range = check_scalar(data_range, "data_range", low=0.0, include_low=False)
+    data_range = _data_range(reference, data_range)
     a = check_array(reference, "reference", ndim=(2, 3))
     b = check_array(estimate, "estimate", ndim=(2, 3))
     check_same_shape(a, b, ("reference", "estimate"))
@@ -196,6 +358,25 @@ def ssim(reference, estimate, *, data_range: float = 1.0) -> float:
 
 def energy_retained(image, k: int) -> float:
     """Fraction of ``||image||_F^2`` kept by the rank-``k`` SVD (summed over channels).
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    k : int
+        The rank.
+
+    Returns
+    -------
+    numpy.float64
+        ``sum_(i<=k) s_i**2 / sum_i s_i**2``, summed over channels.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or rank, or an all-zero image.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -216,6 +397,25 @@ def rank_for_energy(image, fraction: float) -> int:
 
     A thin wrapper of :func:`svdlab.linalg.rank_for_energy` on the image's singular values.
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n)
+        A grayscale image.
+    fraction : float
+        The energy to keep, in (0, 1].
+
+    Returns
+    -------
+    int
+        The rank.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or a fraction outside (0, 1].
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> rank_for_energy(np.diag([3.0, 2.0, 1.0, 1.0]), 0.85)
@@ -231,6 +431,32 @@ def rank_for_psnr(image, target: float, *, data_range: float = 1.0) -> int:
     By Eckart--Young the error of the rank-``k`` truncation is
     ``sum_{i>k} s_i**2 / (m n)``, so no reconstruction is needed. Colour images
     use per-channel truncation. Returns ``min(m, n)`` if only the full rank reaches it.
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    target : float
+        The PSNR to reach, in dB.
+    data_range : float
+        The peak of the PSNR.
+
+    Returns
+    -------
+    int
+        The rank.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or a non-positive ``data_range``.
+
+    References
+    ----------
+    Eckart, C. & Young, G. (1936). The approximation of one matrix by another of lower rank.
+    Psychometrika 1(3), 211-218.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -250,7 +476,17 @@ def rank_for_psnr(image, target: float, *, data_range: float = 1.0) -> int:
 
 @dataclass(frozen=True)
 class CompressionCurve:
-    """Quality of the rank-``k`` approximations of one image for several ``k``."""
+    """Quality of the rank-``k`` approximations of one image for several ``k``.
+
+    Parameters
+    ----------
+    ks, storage, ratio : ndarray
+        The ranks, the numbers stored and the compression ratios.
+    mse, psnr, ssim, energy : ndarray
+        Quality of each rank-``k`` approximation (SSIM is NaN when not computed).
+
+    Taught in chapter 5.
+    """
 
     ks: np.ndarray
     storage: np.ndarray
@@ -268,6 +504,27 @@ def compression_curve(image, ks, *, with_ssim: bool = True) -> CompressionCurve:
     ``A_k = A_{k'} + U[:, k':k] diag(s[k':k]) V[:, k':k]^T`` in increasing ``k``, so
     the cost is one SVD plus ``O(m n max(ks))``, not a fresh product per ``k``.
     MSE/PSNR/SSIM are measured after clipping to ``[0, 1]``.
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    ks : array_like of int
+        The ranks, each in 1..min(m, n), any order.
+    with_ssim : bool
+        Also compute SSIM (the slowest part).
+
+    Returns
+    -------
+    CompressionCurve
+        One entry per ``k`` of ``ks``, in the order given.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or empty or out-of-range ``ks``.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -297,8 +554,8 @@ def compression_curve(image, ks, *, with_ssim: bool = True) -> CompressionCurve:
             done = k
         est = np.clip(_stack(approx, img.ndim), 0.0, 1.0)
         out["mse"][idx] = mse(img, est)
-        out["psnr"][idx] = psnr(img, est)
-        out["ssim"][idx] = ssim(img, est) if with_ssim else np.nan
+        out["psnr"][idx] = psnr(img, est, data_range=1.0)
+        out["ssim"][idx] = ssim(img, est, data_range=1.0) if with_ssim else np.nan
         out["energy"][idx] = sum(float(np.sum(f[1][:k] ** 2)) for f in facs) / total
     storage = np.array([storage_count(img.shape, int(k)) for k in ks])
     return CompressionCurve(ks=ks, storage=storage, ratio=img.size / storage, **out)
@@ -306,7 +563,21 @@ def compression_curve(image, ks, *, with_ssim: bool = True) -> CompressionCurve:
 
 @dataclass(frozen=True)
 class CodecResult:
-    """An image coded within a byte budget: the decoded image and what it cost."""
+    """An image coded within a byte budget: the decoded image and what it cost.
+
+    Parameters
+    ----------
+    image : ndarray
+        The decoded image.
+    n_bytes : int
+        Bytes used.
+    param : float
+        JPEG quality or SVD rank.
+    psnr, ssim : float
+        Quality against the original.
+
+    Taught in chapter 5.
+    """
 
     image: np.ndarray
     n_bytes: int
@@ -336,6 +607,30 @@ def jpeg_at_bytes(image, n_bytes: int) -> CodecResult:
     ``param`` is the chosen quality. Raises ``ValueError`` if even quality 1 does
     not fit. Sizes include the JPEG headers.
 
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    n_bytes : int
+        The budget, headers included.
+
+    Returns
+    -------
+    CodecResult
+        The decoded image, its size, quality, PSNR and SSIM.
+
+    Raises
+    ------
+    ValueError
+        If even quality 1 does not fit, or on a bad image.
+
+    References
+    ----------
+    Wallace, G. K. (1992). The JPEG still picture compression standard. IEEE Trans.
+    Consumer Electronics 38(1), xviii-xxxiv.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> img = np.random.default_rng(0).random((64, 64))
@@ -358,7 +653,8 @@ def jpeg_at_bytes(image, n_bytes: int) -> CodecResult:
         raise ValueError(f"n_bytes={n_bytes} is too small: quality 1 needs more")
     q, dec, n = best
     ref = img[:, :, :3] if img.ndim == 3 else img
-    return CodecResult(image=dec, n_bytes=n, param=q, psnr=psnr(ref, dec), ssim=ssim(ref, dec))
+    return CodecResult(image=dec, n_bytes=n, param=q, psnr=psnr(ref, dec, data_range=1.0),
+                      ssim=ssim(ref, dec, data_range=1.0))
 
 
 def _quantize_cols(F: np.ndarray) -> np.ndarray:
@@ -377,6 +673,27 @@ def svd_at_bytes(image, n_bytes: int, *, dtype: str = "float16") -> CodecResult:
     balanced factors ``U_k diag(sqrt s)`` and ``V_k diag(sqrt s)`` quantized per
     column to 8 bits with a float16 minimum and maximum, ``k (m + n + 8)`` bytes
     per channel. The decoded image uses the rounded factors; ``param`` is ``k``.
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n) or (m, n, c)
+        A grayscale or colour image (c = 1, 3 or 4), values in [0, 1].
+    n_bytes : int
+        The budget for the factors.
+    dtype : {"float16", "uint8"}
+        How the factors are stored.
+
+    Returns
+    -------
+    CodecResult
+        The decoded image, the bytes used, the rank, PSNR and SSIM.
+
+    Raises
+    ------
+    ValueError
+        If rank 1 does not fit, or on a bad image or dtype.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -407,7 +724,8 @@ def svd_at_bytes(image, n_bytes: int, *, dtype: str = "float16") -> CodecResult:
     dec = _stack(out, 2 if len(chans) == 1 else 3)
     ref = img[:, :, :3] if img.ndim == 3 else img
     return CodecResult(image=dec, n_bytes=int(k * per_rank), param=int(k),
-                       psnr=psnr(ref, dec), ssim=ssim(ref, dec))
+                       psnr=psnr(ref, dec, data_range=1.0),
+                       ssim=ssim(ref, dec, data_range=1.0))
 
 
 # --------------------------------------------------------------------------- thresholding
@@ -419,6 +737,30 @@ def _shrink(A, fn):
 
 def hard_threshold(A, tau: float) -> np.ndarray:
     """Keep the singular values above ``tau``, zero the others.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        The matrix.
+    tau : float
+        The threshold, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        ``sum_(s_i > tau) s_i u_i v_i^T``.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or a negative ``tau``.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014). The optimal hard threshold for singular values
+    is 4/sqrt(3). IEEE Trans. Inf. Theory 60(8), 5040-5053.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -433,6 +775,30 @@ def hard_threshold(A, tau: float) -> np.ndarray:
 def soft_threshold(A, tau: float) -> np.ndarray:
     """Singular value thresholding ``sum_i (s_i - tau)_+ u_i v_i^T``: the prox of ``tau ||.||_*``.
 
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        The matrix.
+    tau : float
+        The threshold, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        The proximal point of ``tau ||.||_*`` at ``A``.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or a negative ``tau``.
+
+    References
+    ----------
+    Cai, J.-F., Candès, E. J. & Shen, Z. (2010). A singular value thresholding algorithm
+    for matrix completion. SIAM J. Optim. 20(4), 1956-1982.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> soft_threshold(np.diag([3.0, 1.0]), 2.0)
@@ -444,13 +810,33 @@ def soft_threshold(A, tau: float) -> np.ndarray:
 
 
 def universal_threshold(s) -> float:
-    """The seed's "universal" rule ``median(s) / 0.6745 * sqrt(2 log len(s))``.
+    """The source blog post's "universal" rule ``median(s) / 0.6745 * sqrt(2 log len(s))``.
 
     Donoho--Johnstone's universal threshold for *wavelet coefficients*, where the
     median of the finest-scale coefficients estimates the noise level. Singular
     values are not noisy coefficients of a sparse signal: their median is dominated
     by the noise bulk edge, so the rule has no justification here; it is kept as a
     baseline. Taught in chapter 5.
+
+    Parameters
+    ----------
+    s : array_like
+        Singular values.
+
+    Returns
+    -------
+    float
+        The threshold.
+
+    Raises
+    ------
+    ValueError
+        On an empty or negative ``s``.
+
+    References
+    ----------
+    Donoho, D. L. & Johnstone, I. M. (1994). Ideal spatial adaptation by wavelet
+    shrinkage. Biometrika 81(3), 425-455.
 
     Examples
     --------
@@ -462,7 +848,29 @@ def universal_threshold(s) -> float:
 
 
 def visushrink_threshold(s) -> float:
-    """The seed's "VisuShrink" rule ``std(s) * sqrt(2 log len(s))`` (a misapplied wavelet heuristic).
+    """The source blog post's "VisuShrink" rule ``std(s) * sqrt(2 log len(s))`` (a misapplied wavelet heuristic).
+
+    Parameters
+    ----------
+    s : array_like
+        Singular values.
+
+    Returns
+    -------
+    float
+        The threshold.
+
+    Raises
+    ------
+    ValueError
+        On an empty or negative ``s``.
+
+    References
+    ----------
+    Donoho, D. L. & Johnstone, I. M. (1994). Ideal spatial adaptation by wavelet
+    shrinkage. Biometrika 81(3), 425-455.
+
+    Taught in chapter 5 (as a rule that does not apply to singular values).
 
     Examples
     --------
@@ -475,7 +883,19 @@ def visushrink_threshold(s) -> float:
 
 @dataclass(frozen=True)
 class SureResult:
-    """SURE of singular value thresholding over a grid of thresholds."""
+    """SURE of singular value thresholding over a grid of thresholds.
+
+    Parameters
+    ----------
+    taus, risk : ndarray
+        The thresholds and their SURE values.
+    tau : float
+        The minimizer.
+    estimate : ndarray
+        ``soft_threshold(Y, tau)``.
+
+    Taught in chapter 5.
+    """
 
     taus: np.ndarray
     risk: np.ndarray
@@ -496,7 +916,35 @@ def sure_svt(Y, sigma: float, taus=None) -> SureResult:
 
     an unbiased estimate of ``E ||SVT_tau(Y) - X||_F^2``. Returns the risks, the
     minimizing ``tau`` and the corresponding estimate. ``taus`` defaults to 200
-    points between 0 and ``s_1``.
+    points between 0 and ``s_1`` together with the singular values and the midpoints
+    between consecutive ones (an even grid alone is too coarse when ``s_1`` is far
+    above the noise, as for an image's mean brightness).
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n)
+        The noisy matrix.
+    sigma : float
+        The noise standard deviation, > 0.
+    taus : array_like or None
+        Non-negative thresholds to evaluate.
+
+    Returns
+    -------
+    SureResult
+        ``taus``, ``risk`` (one per threshold), the best ``tau`` and its estimate.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix, a non-positive ``sigma`` or empty or negative ``taus``.
+
+    References
+    ----------
+    Candès, E. J., Sing-Long, C. A. & Trzasko, J. D. (2013). Unbiased risk estimates for
+    singular value thresholding and spectral estimators. IEEE Trans. Signal Process. 61(19).
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -510,8 +958,8 @@ def sure_svt(Y, sigma: float, taus=None) -> SureResult:
     sigma = check_scalar(sigma, "sigma", low=0.0, include_low=False)
     m, n = Y.shape
     U, s, Vt = svd(Y)
-    if taus is None:
-        taus = np.linspace(0.0, s[0], 200)
+    if taus is None:  # SURE is smooth between singular values: try them and their midpoints
+        taus = np.unique(np.concatenate([np.linspace(0.0, s[0], 200), s, (s[1:] + s[:-1]) / 2]))
     taus = check_vector(taus, "taus", nonnegative=True)
     if taus.size == 0:
         raise ValueError("taus must not be empty")
@@ -550,6 +998,28 @@ def mp_median(beta: float) -> float:
     iid unit-variance entries, ``beta = m/n``; computed by root-finding on its
     numerically integrated distribution function.
 
+    Parameters
+    ----------
+    beta : float
+        The aspect ratio ``m / n`` in (0, 1].
+
+    Returns
+    -------
+    float
+        The median of the law.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` is outside (0, 1].
+
+    References
+    ----------
+    Marchenko, V. A. & Pastur, L. A. (1967). Distribution of eigenvalues for some sets of
+    random matrices. Math. USSR-Sbornik 1(4), 457-483.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> round(mp_median(1.0), 4)
@@ -571,6 +1041,30 @@ def optimal_hard_threshold_coef(beta: float, sigma_known: bool = True) -> float:
     Marchenko--Pastur median (:func:`mp_median`), not the cubic fit
     ``0.56 b^3 - 0.95 b^2 + 1.82 b + 1.43``.
 
+    Parameters
+    ----------
+    beta : float
+        The aspect ratio ``m / n`` in (0, 1].
+    sigma_known : bool
+        ``lambda*`` (True) or ``omega`` (False).
+
+    Returns
+    -------
+    float
+        The coefficient.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` is outside (0, 1].
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014). The optimal hard threshold for singular values
+    is 4/sqrt(3). IEEE Trans. Inf. Theory 60(8), 5040-5053.
+
+    Taught in chapter 5.
+
     Examples
     --------
     >>> round(optimal_hard_threshold_coef(1.0), 4), round(4 / 3**0.5, 4)
@@ -589,6 +1083,30 @@ def optimal_hard_threshold(shape, sigma: float | None = None, s=None) -> float:
     Known noise level: ``lambda*(beta) sqrt(n) sigma`` with ``n`` the larger
     dimension and ``beta = m/n``. Unknown: ``omega(beta) median(s)``, with the
     singular values ``s`` of the observed matrix. Taught in chapter 5.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(m, n)`` of the matrix.
+    sigma : float or None
+        The noise level, if known.
+    s : array_like or None
+        The observed singular values (used when ``sigma`` is None).
+
+    Returns
+    -------
+    float
+        The threshold on the singular values.
+
+    Raises
+    ------
+    ValueError
+        On a bad shape, or if neither ``sigma`` nor ``s`` is given.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014). The optimal hard threshold for singular values
+    is 4/sqrt(3). IEEE Trans. Inf. Theory 60(8), 5040-5053.
 
     Examples
     --------
@@ -625,6 +1143,30 @@ def estimate_noise(Y, *, method: str = "mp") -> float:
     the half of the blocks where a Gaussian-smoothed copy (2 px) has the smallest
     gradient is used; the smoothing makes that selection nearly independent of the
     noise in the detail.
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n)
+        The noisy matrix or image.
+    method : {"mp", "mad"}
+        Marchenko--Pastur median (low-rank matrices) or high-pass MAD (images).
+
+    Returns
+    -------
+    float
+        The estimate of ``sigma``.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or method, or an image smaller than 4x4 for ``"mad"``.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2014), see :func:`optimal_hard_threshold`; Donoho, D. L. &
+    Johnstone, I. M. (1994). Ideal spatial adaptation by wavelet shrinkage. Biometrika 81(3).
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -666,6 +1208,30 @@ def optimal_shrinkage(Y, sigma: float | None = None) -> np.ndarray:
     With ``y = s / (sqrt(n) sigma)``, each singular value becomes
     ``sqrt(n) sigma sqrt((y^2 - beta - 1)^2 - 4 beta) / y`` if ``y > 1 + sqrt(beta)``
     and zero otherwise. Unknown ``sigma`` is estimated by :func:`estimate_noise`.
+
+    Parameters
+    ----------
+    Y : array_like, shape (m, n)
+        The noisy matrix.
+    sigma : float or None
+        The noise level; None estimates it (``method="mp"``).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        The shrunken estimate.
+
+    Raises
+    ------
+    ValueError
+        On a bad matrix or a non-positive ``sigma``.
+
+    References
+    ----------
+    Gavish, M. & Donoho, D. L. (2017). Optimal shrinkage of singular values.
+    IEEE Trans. Inf. Theory 63(4), 2137-2152.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -776,12 +1342,46 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
     columns of a ``p^2 x K`` matrix, remove the mean patch, shrink its singular
     values -- Gavish--Donoho optimal Frobenius shrinkage for that shape
     (``shrinkage="gd"``) or weighted nuclear-norm shrinkage as in WNNM
-    (``"wnnm"``, weights ``c sqrt(K) / (s_hat_i + eps)``) -- and average the
+    (``"wnnm"``, the closed-form weighted nuclear-norm shrinkage of WNNM,
+    ``t = (s + sqrt(s^2 - 4C)) / 2`` above ``2 sqrt(C) = sigma (sqrt(K) + p)``, the
+    noise bulk edge; a single pass, without WNNM's iterations) -- and average the
     overlapping estimates. Stage 2 (``n_stages=2``) repeats the matching on the
     stage-1 image and applies the empirical Wiener filter in the group's
     singular basis of the stage-1 estimate (as in LPG-PCA and BM3D). Grayscale
     only; ``sigma=None`` uses :func:`estimate_noise` with ``method="mad"``.
     All patch work is batched through NumPy (batched SVD, ``bincount`` aggregation).
+
+    Parameters
+    ----------
+    image : array_like, shape (m, n)
+        The noisy grayscale image.
+    sigma : float or None
+        The noise level; None estimates it.
+    patch_size : int
+        Side ``p`` of the square patches.
+    n_similar : int
+        Patches per group ``K``.
+    window : int
+        Half-width of the search window, pixels.
+    step : int
+        Spacing of the reference patches, 1..``patch_size``.
+    shrinkage : {"gd", "wnnm"}
+        The stage-1 shrinker.
+    n_stages : {1, 2}
+        Add the Wiener stage (2) or not.
+    chunk : int
+        Groups processed per batch (memory).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        The denoised image.
+
+    Raises
+    ------
+    ValueError
+        On a bad image or argument, an image too small for the patch and window, or more
+        similar patches than the window holds.
 
     References
     ----------
@@ -789,6 +1389,8 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
     with application to image denoising. CVPR.
     Zhang, L., Dong, W., Zhang, D. & Shi, G. (2010). Two-stage image denoising by
     principal component analysis with local pixel grouping. Pattern Recognition 43(4).
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -841,9 +1443,12 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
                 if shrinkage == "gd":
                     t = _gd_shrink(s, n_, beta, sigma)
                 else:
-                    s_hat = np.sqrt(np.maximum(s**2 - K * sigma**2, 0.0))
-                    w = 2.8 * np.sqrt(K) / (s_hat + 1e-8)
-                    t = np.maximum(s - w * sigma**2, 0.0)
+                    # weighted nuclear norm with w_i = 2C / t_i: its prox has the closed form
+                    # t = (s + sqrt(s^2 - 4C)) / 2 for s > 2 sqrt(C), else 0 (Gu et al. 2014,
+                    # section 3); C puts the cut at the noise bulk edge sigma(sqrt K + sqrt d)
+                    C = (sigma * (np.sqrt(K) + p)) ** 2 / 4
+                    disc = np.maximum(s**2 - 4 * C, 0.0)
+                    t = np.where(s > 2 * np.sqrt(C), (s + np.sqrt(disc)) / 2, 0.0)
                 gain = np.divide(t, s, out=np.zeros_like(t), where=s > 0)
                 # (Y - mu) = U diag(s) V^T, so U diag(t) V^T = (Y - mu) V diag(t / s) V^T
                 est = mu + (((Y - mu) @ Vb) * gain[:, None, :]) @ np.swapaxes(Vb, 1, 2)
@@ -867,7 +1472,23 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
 # --------------------------------------------------------------------------- completion
 @dataclass(frozen=True)
 class CompletionResult:
-    """A completed matrix and its convergence history."""
+    """A completed matrix and its convergence history.
+
+    Parameters
+    ----------
+    X : ndarray
+        The completed matrix.
+    rank : int
+        Its rank.
+    n_iter : int
+        Iterations run.
+    converged : bool
+        Whether the stopping rule was met.
+    history : ndarray
+        Relative residual on the observed entries per iteration.
+
+    Taught in chapter 5.
+    """
 
     X: np.ndarray
     rank: int
@@ -889,6 +1510,17 @@ def _check_completion(M, mask):
     return M, mask
 
 
+def _svds_above(Y, tau: float, k: int, kmax: int, increment: int):
+    """Top singular triplets of sparse ``Y``, ``k`` growing by ``increment`` until one is <= tau."""
+    while True:
+        U, s, Vt = svds(Y, k=k, random_state=0)
+        order = np.argsort(s)[::-1]
+        U, s, Vt = U[:, order], s[order], Vt[order]
+        if s[-1] <= tau or k == kmax:
+            return U, s, Vt
+        k = min(k + increment, kmax)
+
+
 def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, *,
                  tol: float = 1e-4, max_iter: int = 500, increment: int = 5) -> CompletionResult:
     """Singular value thresholding for matrix completion (Cai, Candès & Shen 2010).
@@ -899,8 +1531,43 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
     ``||P_Omega(X_k - M)||_F / ||P_Omega(M)||_F <= tol``. ``Y`` is sparse
     (supported on ``Omega``), so only the singular triplets above ``tau`` are
     computed (``scipy.sparse.linalg.svds``, increasing the count by ``increment``
-    until one falls below ``tau``), and ``X_k`` is evaluated only on ``Omega``.
+    until one falls below ``tau``; a dense SVD when ``min(n1, n2) <= 300``, where it
+    is cheaper), and ``X_k`` is evaluated only on ``Omega``.
     Entries of ``M`` outside ``mask`` are ignored (they may be NaN).
+
+    Parameters
+    ----------
+    M : array_like, shape (n1, n2)
+        The matrix, finite on ``mask``.
+    mask : ndarray of bool, shape (n1, n2)
+        The observed entries.
+    tau, delta : float or None
+        Threshold and step; None gives the defaults above.
+    tol : float
+        Relative residual on the observed entries at which to stop.
+    max_iter : int
+        Iteration cap.
+    increment : int
+        Growth of the number of triplets computed (sparse path).
+
+    Returns
+    -------
+    CompletionResult
+        The estimate, its rank, iterations, convergence flag and residual history.
+
+    Raises
+    ------
+    TypeError
+        If ``mask`` is not boolean.
+    ValueError
+        On mismatched shapes, an empty mask, non-finite observed entries or bad parameters.
+
+    References
+    ----------
+    Cai, J.-F., Candès, E. J. & Shen, Z. (2010). A singular value thresholding algorithm
+    for matrix completion. SIAM J. Optim. 20(4), 1956-1982.
+
+    Taught in chapter 5.
 
     Examples
     --------
@@ -933,16 +1600,14 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
     r, hist, converged = 0, [], False
     kmax = min(n1, n2) - 1
     U = s = Vt = None
+    # a dense SVD of a small matrix (an image) costs less than svds for ten or more triplets
+    dense = min(n1, n2) <= 300
     for _ in range(max_iter):
         Y = sp.csr_array((y, (rows, cols)), shape=M.shape)
-        k = min(r + 1, kmax)
-        while True:
-            U, s, Vt = svds(Y, k=k, random_state=0)
-            order = np.argsort(s)[::-1]
-            U, s, Vt = U[:, order], s[order], Vt[order]
-            if s[-1] <= tau or k == kmax:
-                break
-            k = min(k + increment, kmax)
+        if dense:
+            U, s, Vt = np.linalg.svd(Y.toarray(), full_matrices=False)
+        else:
+            U, s, Vt = _svds_above(Y, tau, min(r + 1, kmax), kmax, increment)
         r = int(np.sum(s > tau))
         U, s, Vt = U[:, :r], s[:r] - tau, Vt[:r]
         x_obs = np.einsum("ij,ij->i", U[rows] * s, Vt.T[cols]) if r else np.zeros(m_obs)
@@ -966,6 +1631,41 @@ def soft_impute(M, mask, lam: float, *, tol: float = 1e-5, max_iter: int = 200,
     until ``||Z_new - Z||_F^2 / ||Z||_F^2 < tol``; ``history`` records the
     relative residual on the observed entries. It solves
     ``min_Z 1/2 ||P_Omega(M - Z)||_F^2 + lam ||Z||_*``.
+
+    Parameters
+    ----------
+    M : array_like, shape (m, n)
+        The matrix, finite on ``mask``.
+    mask : ndarray of bool, shape (m, n)
+        The observed entries.
+    lam : float
+        The nuclear-norm penalty, >= 0.
+    tol : float
+        Stop when the squared relative change is below it.
+    max_iter : int
+        Iteration cap.
+    X0 : array_like or None
+        Warm start (a previous solution along a path of ``lam``).
+
+    Returns
+    -------
+    CompletionResult
+        ``Z`` (not merged with ``M``: use ``np.where(mask, M, Z)``), rank, iterations,
+        convergence flag and residual history.
+
+    Raises
+    ------
+    TypeError
+        If ``mask`` is not boolean.
+    ValueError
+        On mismatched shapes, an empty mask or bad parameters.
+
+    References
+    ----------
+    Mazumder, R., Hastie, T. & Tibshirani, R. (2010). Spectral regularization algorithms
+    for learning large incomplete matrices. JMLR 11, 2287-2322.
+
+    Taught in chapter 5.
 
     Examples
     --------

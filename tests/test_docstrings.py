@@ -37,11 +37,12 @@ STRICT = {
     "svdlab.results", "svdlab.text._lsa", "svdlab.text._coherence",
     "svdlab.nn.autoencoder", "svdlab.nn.gan", "svdlab.nn.init", "svdlab.nn.layers",
     "svdlab.nn.lora", "svdlab.nn.minilm", "svdlab.nn.spectra", "svdlab.nn.spectral_norm",
+    "svdlab.image",
 }
 #: modules whose every public function and class names the chapter that teaches it
 #: (the data registry and loaders serve every chapter and say where they are used instead)
 TAUGHT = {"svdlab.plot", "svdlab.compress", "svdlab.latent", "svdlab.timing",
-          "svdlab.datasets._images", "svdlab.nmf", "svdlab.pca", "svdlab.results",
+          "svdlab.datasets._images", "svdlab.image", "svdlab.nmf", "svdlab.pca", "svdlab.results",
           "svdlab.text._lsa", "svdlab.text._coherence", "svdlab.nn.autoencoder",
           "svdlab.nn.gan", "svdlab.nn.init", "svdlab.nn.layers", "svdlab.nn.lora",
           "svdlab.nn.minilm", "svdlab.nn.spectra", "svdlab.nn.spectral_norm"}

@@ -126,7 +126,7 @@ def _display_math_problems(md: str) -> list[str]:
 
 
 #: Chapters being rewritten whose math fixes land with them (issue 11); must end up empty.
-PENDING_MATH = {"04b_randomized_svd", "05_image_processing"}
+PENDING_MATH = {"04b_randomized_svd"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -160,7 +160,7 @@ def test_bibliography_titles_have_no_raw_math():
 #: Chapters whose exercises are not yet in the grading format (CONTRIBUTING.md, "Exercises
 #: and grading"); each is converted with its rewrite (issues 16/17) and removed from here.
 #: Every other chapter must comply. The set must be empty when issue 16 is closed.
-PENDING_GRADING = {"05_image_processing", "07_word_vectors"}
+PENDING_GRADING = {"07_word_vectors"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
