@@ -12,6 +12,8 @@
   regularization and spectral normalization (chapter 10).
 * :mod:`svdlab.nn.autoencoder` -- the linear autoencoder and principal angles (chapter 10).
 * :mod:`svdlab.nn.lora` -- LoRA adapters with zero or PiSSA initialization (chapter 10).
+* :mod:`svdlab.nn.lowrank` -- factored layers and plain, ASVD and whitened (SVD-LLM) SVD
+  compression of MiniLM under a parameter budget (chapter 11b).
 * :mod:`svdlab.nn.gan` -- a small GAN on a ring of Gaussians and its mode coverage
   (chapter 10).
 
