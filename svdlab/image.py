@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from scipy import integrate, optimize
 from scipy.sparse.linalg import svds
 
+from ._progress import progress
 from ._validation import (
     check_array,
     check_int,
@@ -1334,7 +1335,7 @@ def _group_pixels(gr: np.ndarray, gc: np.ndarray, p: int, W: int) -> np.ndarray:
 def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
                     n_similar: int = 32, window: int = 10, step: int = 4,
                     shrinkage: str = "gd", n_stages: int = 2,
-                    chunk: int = 2048) -> np.ndarray:
+                    chunk: int = 2048, verbose: bool = False) -> np.ndarray:
     """Low-rank denoising of groups of similar patches (block matching + SVD).
 
     Stage 1: for reference patches on a grid (every ``step`` pixels) find the
@@ -1371,6 +1372,8 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
         Add the Wiener stage (2) or not.
     chunk : int
         Groups processed per batch (memory).
+    verbose : bool
+        Show a progress bar over the batches of groups of each stage.
 
     Returns
     -------
@@ -1434,7 +1437,10 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
         gr, gc = _match(estimate.astype(np.float32), p, step, window, K)
         num = np.zeros(H * W)
         den = np.zeros(H * W)
-        for a in range(0, gr.shape[0], chunk):
+        batches = progress(range(0, gr.shape[0], chunk), verbose=verbose,
+                           desc=f"denoise_patches stage {stage + 1}/{n_stages}")
+        batches.set_postfix(groups=gr.shape[0])
+        for a in batches:
             idx = _group_pixels(gr[a:a + chunk], gc[a:a + chunk], p, W)  # (g, K, d)
             Y = flat[idx]
             mu = Y.mean(axis=1, keepdims=True)
@@ -1522,7 +1528,8 @@ def _svds_above(Y, tau: float, k: int, kmax: int, increment: int):
 
 
 def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, *,
-                 tol: float = 1e-4, max_iter: int = 500, increment: int = 5) -> CompletionResult:
+                 tol: float = 1e-4, max_iter: int = 500, increment: int = 5,
+                 verbose: bool = False) -> CompletionResult:
     """Singular value thresholding for matrix completion (Cai, Candès & Shen 2010).
 
     Iterates ``X_k = shrink(Y_{k-1}, tau)``, ``Y_k = Y_{k-1} + delta P_Omega(M - X_k)``
@@ -1549,6 +1556,8 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
         Iteration cap.
     increment : int
         Growth of the number of triplets computed (sparse path).
+    verbose : bool
+        Show a progress bar with the rank and the relative residual.
 
     Returns
     -------
@@ -1602,7 +1611,8 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
     U = s = Vt = None
     # a dense SVD of a small matrix (an image) costs less than svds for ten or more triplets
     dense = min(n1, n2) <= 300
-    for _ in range(max_iter):
+    bar = progress(range(max_iter), verbose=verbose, desc="SVT")
+    for _ in bar:
         Y = sp.csr_array((y, (rows, cols)), shape=M.shape)
         if dense:
             U, s, Vt = np.linalg.svd(Y.toarray(), full_matrices=False)
@@ -1613,6 +1623,7 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
         x_obs = np.einsum("ij,ij->i", U[rows] * s, Vt.T[cols]) if r else np.zeros(m_obs)
         res = np.linalg.norm(x_obs - b) / norm_b
         hist.append(res)
+        bar.set_postfix(rank=r, residual=res)
         if res <= tol:
             converged = True
             break
@@ -1623,7 +1634,7 @@ def svt_complete(M, mask, tau: float | None = None, delta: float | None = None, 
 
 
 def soft_impute(M, mask, lam: float, *, tol: float = 1e-5, max_iter: int = 200,
-                X0=None) -> CompletionResult:
+                X0=None, verbose: bool = False) -> CompletionResult:
     """Soft-Impute (Mazumder, Hastie & Tibshirani 2010).
 
     Repeats ``Z <- SVT_lam(P_Omega(M) + P_Omega^perp(Z))`` (fill the missing
@@ -1646,6 +1657,8 @@ def soft_impute(M, mask, lam: float, *, tol: float = 1e-5, max_iter: int = 200,
         Iteration cap.
     X0 : array_like or None
         Warm start (a previous solution along a path of ``lam``).
+    verbose : bool
+        Show a progress bar with the rank and the relative change.
 
     Returns
     -------
@@ -1685,7 +1698,8 @@ def soft_impute(M, mask, lam: float, *, tol: float = 1e-5, max_iter: int = 200,
     Z = np.zeros(M.shape) if X0 is None else check_matrix(X0, "X0").astype(np.float64)
     check_same_shape(M, Z, ("M", "X0"))
     hist, converged, r = [], False, 0
-    for _ in range(max_iter):
+    bar = progress(range(max_iter), verbose=verbose, desc="Soft-Impute")
+    for _ in bar:
         U, s, Vt = svd(np.where(mask, M, Z))
         s = np.maximum(s - lam, 0.0)
         r = int(np.count_nonzero(s))
@@ -1693,6 +1707,7 @@ def soft_impute(M, mask, lam: float, *, tol: float = 1e-5, max_iter: int = 200,
         change = np.sum((Znew - Z) ** 2) / max(np.sum(Z**2), 1e-300)
         Z = Znew
         hist.append(np.linalg.norm((Z - obs)[mask]) / max(norm_b, 1e-300))
+        bar.set_postfix(rank=r, change=change)
         if change < tol:
             converged = True
             break

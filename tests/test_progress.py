@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from svdlab import nmf, nn, pca, recsys
+from svdlab import image, nmf, nn, pca, recsys
 from svdlab._progress import progress
 from svdlab.datasets import make_ratings
 
@@ -69,6 +69,21 @@ def _gan(verbose):
     nn.train_gan(G, D, real, n_steps=5, batch_size=16, random_state=0, verbose=verbose)
 
 
+def _completion(fn, **kw):
+    def run(verbose):
+        rng = np.random.default_rng(0)
+        A = rng.standard_normal((30, 2)) @ rng.standard_normal((2, 24))
+        fn(A, rng.random(A.shape) < 0.6, max_iter=5, verbose=verbose, **kw)
+    return run
+
+
+def _denoise(verbose):
+    rng = np.random.default_rng(0)
+    clean = np.add.outer(np.linspace(0, 1, 32), np.linspace(0, 1, 32)) / 2
+    image.denoise_patches(clean + 0.05 * rng.standard_normal(clean.shape), 0.05,
+                          n_similar=8, window=4, verbose=verbose)
+
+
 CASES = {
     "FunkSVD": _recsys(recsys.FunkSVD, n_factors=2, n_epochs=3),
     "ALS": _recsys(recsys.ALS, n_factors=2, n_iter=3),
@@ -84,6 +99,9 @@ CASES = {
     "Sequential.fit": _sequential,
     "LinearAutoencoder": _autoencoder,
     "train_gan": _gan,
+    "svt_complete": _completion(image.svt_complete),
+    "soft_impute": _completion(image.soft_impute, lam=1.0),
+    "denoise_patches": _denoise,
 }
 
 
