@@ -111,12 +111,17 @@ class LUFactor:
     row order: ``A[perm] == L @ U``. Pass the object to :func:`lu_solve` as
     many times as there are right-hand sides; the properties ``P``, ``L`` and
     ``U`` unpack it.
+
+    Attributes
+    ----------
+    lu : ndarray, shape (m, n)
+        ``L`` (strictly lower part, unit diagonal implied) and ``U`` (upper part).
+    perm : ndarray of int, shape (m,)
+        Row permutation: ``A[perm] = L @ U``.
     """
 
     lu: np.ndarray
-    """``L`` (strictly lower part) and ``U`` (upper part) in one ``(m, n)`` array."""
     perm: np.ndarray
-    """Row permutation of length ``m``: ``A[perm] = L @ U``."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -1096,18 +1101,27 @@ def reference_singular_values(A) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class LanczosBidiag:
     """Result of :func:`golub_kahan_lanczos`: ``A V_k = U_k B_k`` and
-    ``A^T U_k = V_k B_k^T + beta_k v_{k+1} e_k^T``."""
+    ``A^T U_k = V_k B_k^T + beta_k v_{k+1} e_k^T``.
+
+    Attributes
+    ----------
+    U : ndarray, shape (m, k)
+        Left Lanczos vectors.
+    V : ndarray, shape (n, k + 1)
+        Right Lanczos vectors; the last continues the recurrence.
+    alpha : ndarray, shape (k,)
+        Diagonal of the upper bidiagonal ``B_k``.
+    beta : ndarray, shape (k,)
+        ``beta[:-1]`` is the superdiagonal of ``B_k``, ``beta[-1]`` the residual norm.
+    n_reorth : int
+        How many vectors were reorthogonalized.
+    """
 
     U: np.ndarray
-    """``(m, k)`` left Lanczos vectors (orthonormal up to the reorthogonalization used)."""
     V: np.ndarray
-    """``(n, k + 1)`` right Lanczos vectors; the last one continues the recurrence."""
     alpha: np.ndarray
-    """``(k,)`` diagonal of the upper bidiagonal ``B_k``."""
     beta: np.ndarray
-    """``(k,)`` ``beta[:-1]`` is the superdiagonal of ``B_k``; ``beta[-1]`` the residual norm."""
     n_reorth: int
-    """How many vectors were reorthogonalized (against all previous ones)."""
 
     @property
     def B(self) -> np.ndarray:

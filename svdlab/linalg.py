@@ -205,6 +205,25 @@ def reconstruct(U, s, Vt) -> np.ndarray:
     Scaling the columns of ``U`` costs O(mr) instead of the O(mr^2) of a
     product with a dense diagonal matrix.
 
+    Parameters
+    ----------
+    U : array_like, shape (m, r)
+        Left singular vectors (columns).
+    s : array_like, shape (r,)
+        Singular values.
+    Vt : array_like, shape (r, n)
+        Right singular vectors (rows).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        ``U @ diag(s) @ Vt``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes of the three factors do not fit together.
+
     Examples
     --------
     >>> A = np.arange(6.0).reshape(2, 3)
@@ -217,6 +236,27 @@ def reconstruct(U, s, Vt) -> np.ndarray:
 
 def truncate(U, s, Vt, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep the ``k`` leading singular triplets ``(U[:, :k], s[:k], Vt[:k])``.
+
+    Parameters
+    ----------
+    U : array_like, shape (m, r)
+        Left singular vectors (columns), in the order of ``s``.
+    s : array_like, shape (r,)
+        Singular values in non-increasing order.
+    Vt : array_like, shape (r, n)
+        Right singular vectors (rows).
+    k : int
+        Number of triplets to keep, ``1 <= k <= r``.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(U[:, :k], s[:k], Vt[:k])``.
+
+    Raises
+    ------
+    ValueError
+        If the factors do not fit together or ``k`` is out of range.
 
     Examples
     --------
@@ -240,6 +280,23 @@ def low_rank_approx(A, k: int) -> np.ndarray:
     ----------
     C. Eckart and G. Young, "The approximation of one matrix by another of lower
     rank", Psychometrika 1 (1936). Taught in chapter 2.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        The matrix.
+    k : int
+        Target rank, ``1 <= k <= min(m, n)``.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        The truncated SVD ``A_k``.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a finite 2-D array or ``k`` is out of range.
 
     Examples
     --------
@@ -285,18 +342,40 @@ def rank_one_terms(A, k: int | None = None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MatrixNorms:
-    """The three unitarily invariant norms that the singular values determine."""
+    """The three unitarily invariant norms that the singular values determine.
+
+    Attributes
+    ----------
+    spectral : float
+        ``||A||_2 = s_1``.
+    frobenius : float
+        ``||A||_F = sqrt(sum s_i^2)``.
+    nuclear : float
+        ``||A||_* = sum s_i``.
+    """
 
     spectral: float
-    """``||A||_2 = s_1``, the largest stretch of a unit vector."""
     frobenius: float
-    """``||A||_F = sqrt(sum s_i^2)``, the root of the sum of squared entries."""
     nuclear: float
-    """``||A||_* = sum s_i``, the convex surrogate of rank."""
 
 
 def matrix_norms(s) -> MatrixNorms:
     """Spectral, Frobenius and nuclear norms computed from singular values.
+
+    Parameters
+    ----------
+    s : array_like, shape (r,)
+        Singular values (non-negative, non-increasing).
+
+    Returns
+    -------
+    MatrixNorms
+        ``spectral = s_1``, ``frobenius = sqrt(sum s_i^2)``, ``nuclear = sum s_i``.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is empty, negative, not finite or not sorted.
 
     Examples
     --------
@@ -318,6 +397,21 @@ def condition_number(s) -> float:
     solution of ``Ax = b`` by up to about ``condition_number * eps``: this is
     the number of digits a computation may lose (chapter 2).
 
+    Parameters
+    ----------
+    s : array_like, shape (r,)
+        Singular values (non-negative, non-increasing).
+
+    Returns
+    -------
+    float
+        ``s[0] / s[-1]``, or ``inf`` when the smallest is zero.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is empty, negative, not finite or not sorted.
+
     Examples
     --------
     >>> condition_number([10.0, 1.0, 0.001])
@@ -337,6 +431,21 @@ def energy(s) -> np.ndarray:
     The fraction of ``||A||_F^2`` that the best rank-``k`` approximation keeps
     (for centred data: the explained variance). Taught in chapter 2.
 
+    Parameters
+    ----------
+    s : array_like, shape (r,)
+        Singular values (non-negative, non-increasing).
+
+    Returns
+    -------
+    ndarray, shape (r,)
+        The cumulative energy fractions, ending at 1.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is invalid or all zeros.
+
     Examples
     --------
     >>> energy([3.0, 2.0, 1.0, 1.0]).round(4)
@@ -351,6 +460,24 @@ def energy(s) -> np.ndarray:
 
 def rank_for_energy(s, fraction: float) -> int:
     """Smallest ``k`` whose rank-``k`` approximation keeps ``fraction`` of the energy.
+
+    Parameters
+    ----------
+    s : array_like, shape (r,)
+        Singular values (non-negative, non-increasing).
+    fraction : float
+        Energy to keep, in (0, 1].
+
+    Returns
+    -------
+    int
+        The smallest ``k`` with ``energy(s)[k-1] >= fraction`` (up to the rounding of the
+        cumulative sum).
+
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is outside (0, 1] or ``s`` is invalid or all zeros.
 
     Examples
     --------
@@ -379,6 +506,21 @@ def effective_rank(s) -> float:
     ----------
     O. Roy and M. Vetterli, "The effective rank: a measure of effective
     dimensionality", EUSIPCO 2007. Taught in chapter 2.
+
+    Parameters
+    ----------
+    s : array_like, shape (r,)
+        Singular values (non-negative, non-increasing).
+
+    Returns
+    -------
+    float
+        ``exp`` of the Shannon entropy of ``s / sum(s)``, between 1 and ``r``.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is invalid or all zeros.
 
     Examples
     --------
@@ -461,16 +603,24 @@ def pinv(A, rcond: float | None = None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LstsqResult:
-    """Result of :func:`lstsq`."""
+    """Result of :func:`lstsq`.
+
+    Attributes
+    ----------
+    x : ndarray
+        The minimum-norm least-squares solution.
+    residual_norm : float or ndarray
+        ``||A x - b||_2`` (one per column when ``b`` is a matrix).
+    rank : int
+        Number of singular values kept.
+    s : ndarray
+        All singular values of ``A``.
+    """
 
     x: np.ndarray
-    """The minimum-norm least-squares solution."""
     residual_norm: float | np.ndarray
-    """``||A x - b||_2`` (one per column when ``b`` is a matrix)."""
     rank: int
-    """Number of singular values kept."""
     s: np.ndarray
-    """All singular values of ``A``."""
 
 
 def lstsq(A, b, rcond: float | None = None) -> LstsqResult:
@@ -529,6 +679,23 @@ def svd_via_eig(A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns the thin SVD with the same sign convention as :func:`svd`.
     Negative eigenvalues produced by rounding are clipped to zero, and columns
     of ``U`` for zero singular values are completed to an orthonormal basis.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        The matrix.
+
+    Returns
+    -------
+    U : ndarray, shape (m, r)
+    s : ndarray, shape (r,)
+    Vt : ndarray, shape (r, n)
+        The thin SVD, ``r = min(m, n)``, as accurate as the Gram matrix allows.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a finite 2-D array.
 
     Examples
     --------
@@ -693,18 +860,25 @@ def tikhonov_solve(A, b, lam: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RegularizationPath:
-    """Result of :func:`gcv` and :func:`l_curve`: a family of regularized solutions."""
+    """Result of :func:`gcv` and :func:`l_curve`: a family of regularized solutions.
+
+    Attributes
+    ----------
+    params : ndarray
+        The parameters tried: ``lam`` (Tikhonov) or ``k`` (truncated SVD).
+    residual_norm, solution_norm : ndarray
+        ``||A x - b||_2`` and ``||x||_2`` for each parameter.
+    criterion : ndarray
+        The GCV function or the signed curvature of the L-curve.
+    best : float
+        The parameter the criterion picks.
+    """
 
     params: np.ndarray
-    """The parameters tried: ``lam`` (Tikhonov) or ``k`` (truncated SVD)."""
     residual_norm: np.ndarray
-    """``||A x - b||_2`` for each parameter."""
     solution_norm: np.ndarray
-    """``||x||_2`` for each parameter."""
     criterion: np.ndarray
-    """The GCV function (``gcv``) or the signed curvature of the L-curve (``l_curve``)."""
     best: float
-    """The parameter that the criterion picks (argmin of GCV, argmax of curvature)."""
 
 
 def _path_norms(A, b, params, method):
@@ -909,16 +1083,24 @@ def polar(A, side: str = "right") -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class ProcrustesResult:
-    """Result of :func:`procrustes`: ``B ~ scale * (A - mean_A) @ R + mean_B``."""
+    """Result of :func:`procrustes`: ``B ~ scale * (A - mean_A) @ R + mean_B``.
+
+    Attributes
+    ----------
+    R : ndarray, shape (d, d)
+        The orthogonal map (a rotation when ``proper=True``).
+    scale : float
+        The scale factor (1.0 unless ``scaling=True``).
+    translation : ndarray, shape (d,)
+        ``t`` with ``B ~ scale * A @ R + t``.
+    residual : float
+        ``||scale * A @ R + t - B||_F``.
+    """
 
     R: np.ndarray
-    """The orthogonal ``(d, d)`` map (a rotation when ``proper=True``)."""
     scale: float
-    """The scale factor (1.0 unless ``scaling=True``)."""
     translation: np.ndarray
-    """``t`` with ``B ~ scale * A @ R + t`` (zeros unless ``center=True``)."""
     residual: float
-    """``||scale * A @ R + t - B||_F``."""
 
 
 def procrustes(A, B, *, center: bool = False, proper: bool = False,

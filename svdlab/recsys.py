@@ -226,13 +226,49 @@ class GlobalMean(_Recommender):
     """
 
     def fit(self, X, y):
-        """Store the mean of ``y``. ``X``: (n, 2) ids, ``y``: (n,) ratings. Returns self."""
+        """Store the mean of ``y`` (the ids of ``X`` only fix the known users and items).
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         _, _, _, m, n = self._index(X, y)
         self.user_bias_, self.item_bias_ = np.zeros(m), np.zeros(n)
         return self
 
     def predict(self, X):
-        """The global mean for every pair of ``X``."""
+        """The global mean for every pair of ``X``.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+
+        Returns
+        -------
+        ndarray, shape (n_pairs,)
+            The training mean for every pair.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
         uu, ii = self._lookup(X)
         return self._clip(np.full(uu.shape[0], self.global_mean_))
 
@@ -277,7 +313,27 @@ class Baseline(_Recommender):
         self.n_iter = n_iter
 
     def fit(self, X, y):
-        """Fit the biases to the ratings ``y`` of the pairs ``X``. Returns self."""
+        """Fit the biases to the ratings ``y`` of the pairs ``X``.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         self.user_bias_, self.item_bias_ = self._biases(
             u, i, y, m, n,
@@ -287,7 +343,23 @@ class Baseline(_Recommender):
         return self
 
     def predict(self, X):
-        """$\\mu + b_u + b_i$ for the pairs of ``X``, clipped to the rating range."""
+        """$\\mu + b_u + b_i$ for the pairs of ``X``, clipped to the rating range.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+
+        Returns
+        -------
+        ndarray, shape (n_pairs,)
+            Baseline ratings, clipped to the training range.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
         uu, ii = self._lookup(X)
         return self._clip(self._base(uu, ii))
 
@@ -359,7 +431,27 @@ class ImputedSVD(_Recommender):
         self.reg = reg
 
     def fit(self, X, y):
-        """Fill, centre and factor the rating matrix of ``(X, y)``. Returns self."""
+        """Fill, centre and factor the rating matrix of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         k = check_rank(self.n_factors, (m, n), "n_factors")
         reg = check_scalar(self.reg, "reg", low=0.0)
@@ -450,7 +542,27 @@ class FunkSVD(_Recommender):
         self.verbose = verbose
 
     def fit(self, X, y):
-        """Run the mini-batch SGD on the ratings ``y`` of the pairs ``X``. Returns self."""
+        """Run the mini-batch SGD on the ratings ``y`` of the pairs ``X``.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         k = _check_factors(self.n_factors, m, n)
         epochs = check_int(self.n_epochs, "n_epochs", min_value=1)
@@ -632,7 +744,27 @@ class ALS(_Recommender):
         self.verbose = verbose
 
     def fit(self, X, y):
-        """Alternate the batched ridge solves on ``(X, y)``. Returns self."""
+        """Alternate the batched ridge solves on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         k = _check_factors(self.n_factors, m, n)
         lam = check_scalar(self.reg, "reg", low=0.0, include_low=False)
@@ -716,7 +848,27 @@ class SoftImpute(_Recommender):
         self.verbose = verbose
 
     def fit(self, X, y):
-        """Iterate the soft-thresholded SVD on the residual of ``(X, y)``. Returns self."""
+        """Iterate the soft-thresholded SVD on the residual of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         lam = check_scalar(self.shrinkage, "shrinkage", low=0.0)
         r = min(check_int(self.max_rank, "max_rank", min_value=1), min(m, n))  # a cap
@@ -821,7 +973,27 @@ class SVDpp(_Recommender):
         self.verbose = verbose
 
     def fit(self, X, y):
-        """Minimize the SVD++ objective on ``(X, y)`` by blocks. Returns self."""
+        """Minimize the SVD++ objective on ``(X, y)`` by blocks.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         k = _check_factors(self.n_factors, m, n)
         lam = check_scalar(self.reg, "reg", low=0.0, include_low=False)
@@ -1021,7 +1193,27 @@ class BayesianMF(_Recommender):
         self.verbose = verbose
 
     def fit(self, X, y):
-        """Run the Gibbs sampler on ``(X, y)`` and keep the draws after burn-in. Returns self."""
+        """Run the Gibbs sampler on ``(X, y)`` and keep the draws after burn-in.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         k = _check_factors(self.n_factors, m, n)
         n_samples = check_int(self.n_samples, "n_samples", min_value=1)
@@ -1082,6 +1274,21 @@ class BayesianMF(_Recommender):
 
         ``predict`` is their mean, clipped to the rating range. Unknown users or items
         get the posterior-mean biases in every draw.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_pairs)
+            One row of predictions per kept draw of the chain.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the sampler has not been run.
         """
         uu, ii = self._lookup(X)
         j = np.flatnonzero((uu >= 0) & (ii >= 0))
@@ -1093,7 +1300,23 @@ class BayesianMF(_Recommender):
         return out
 
     def predict(self, X):
-        """Posterior-mean predicted ratings (the average over draws), clipped."""
+        """Posterior-mean predicted ratings (the average over draws), clipped.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+
+        Returns
+        -------
+        ndarray, shape (n_pairs,)
+            Posterior-mean ratings, clipped to the training range.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
         X = _check_X(X)   # in chunks, so memory stays n_samples x 4096 whatever len(X)
         out = [self.predict_draws(X[c:c + 4096]).mean(axis=0) for c in range(0, len(X), 4096)]
         return self._clip(np.concatenate(out) if out else np.zeros(0))
@@ -1279,7 +1502,27 @@ class Popularity(_Ranker):
     """
 
     def fit(self, X, y=None):
-        """Count the training ratings of each item of ``X``; ``y`` is ignored. Returns self."""
+        """Count the training ratings of each item of ``X``; ``y`` is ignored.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,), optional
+            Ignored (each listed pair counts as one interaction).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         X = _check_X(X)
         self._index(X, np.ones(X.shape[0]) if y is None else y)
         return self
@@ -1343,7 +1586,27 @@ class PureSVD(_Ranker):
         self.binary = binary
 
     def fit(self, X, y):
-        """Take the truncated SVD of the zero-filled rating matrix. Returns self."""
+        """Take the truncated SVD of the zero-filled rating matrix.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,)
+            Their ratings.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         u, i, y, m, n = self._index(X, y)
         k = check_rank(self.n_factors, (m, n), "n_factors")
         vals = np.ones_like(y) if self.binary else y
@@ -1482,7 +1745,27 @@ class ImplicitALS(_Ranker):
         self.verbose = verbose
 
     def fit(self, X, y=None):
-        """Alternate the weighted ridge solves over all cells. Returns self."""
+        """Alternate the weighted ridge solves over all cells.
+
+        Parameters
+        ----------
+        X : array_like of int, shape (n_pairs, 2)
+            (user id, item id) pairs.
+        y : array_like of float, shape (n_pairs,), optional
+            Interaction strengths r_ui >= 0 (counts, plays); all ones when omitted. The confidence is ``1 + alpha r_ui``.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` does not hold integer ids.
+        ValueError
+            If ``X`` and ``y`` do not match in length, or a hyperparameter is out of range.
+        """
         X = _check_X(X)
         y = np.ones(X.shape[0]) if y is None else y
         u, i, y, m, n = self._index(X, y)

@@ -37,7 +37,8 @@ STRICT = {
     "svdlab.results", "svdlab.text._lsa", "svdlab.text._coherence",
     "svdlab.nn.autoencoder", "svdlab.nn.gan", "svdlab.nn.init", "svdlab.nn.layers",
     "svdlab.nn.lora", "svdlab.nn.minilm", "svdlab.nn.spectra", "svdlab.nn.spectral_norm",
-    "svdlab.image",
+    "svdlab.image", "svdlab.linalg", "svdlab.factorizations", "svdlab.recsys",
+    "svdlab.nn.lowrank",
 }
 #: modules whose every public function and class names the chapter that teaches it
 #: (the data registry and loaders serve every chapter and say where they are used instead)
