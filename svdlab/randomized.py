@@ -48,7 +48,8 @@ sine of the largest angle between the successive top-``k`` Ritz subspaces and
 the square root of the largest relative increase of a top-``k`` Ritz value (a
 value error is quadratic in the vector error); the iteration stops once it is
 below ``AUTO_TOL = 1e-6``, or after ``AUTO_MAX_ITER = 4`` steps
-(``2i + 2`` passes over ``A``, ``2i + 1`` on the short-side variant below). A
+(``2i + 2`` passes over ``A``; the short-side variant below makes ``2i + 1``
+and one step more, since its first block is :math:`\\Omega` itself). A
 fast-decaying spectrum therefore stops after two or three steps, at rounding
 level; on slowly decaying, flat or clustered spectra the cap decides, and the
 cap was chosen so that the cost stays below half of scikit-learn's default
@@ -446,7 +447,7 @@ def randomized_svd(
             result, i, change = _krylov_auto(op, V, k, cap)
             info["scheme"], info["passes"] = "block Krylov", 2 * i + 2
         else:
-            out = _krylov_gram(op, V, k, cap)
+            out = _krylov_gram(op, V, k, cap + 1)   # its first block is Omega itself: one more
             if out is None:     # spectrum too graded for a Gram matrix: explicit basis
                 out = _krylov_auto(op, V, k, cap)
                 info["scheme"], info["passes"] = "block Krylov", 2 * out[1] + 2
@@ -461,7 +462,7 @@ def randomized_svd(
         info["scheme"] = "short side" if result is not None else "both sides"
         if result is None:
             result, i = _two_sided_iteration(op, V, Y, i, k, ell, cap, n_probe, tol, rng, info)
-        info["passes"] = 2 * i + 2 + (i > 0 and info["scheme"] == "short side")
+        info["passes"] = 2 * i + 2 + (info["scheme"] == "short side")
     U, s, Vt = result
     if tol is not None and not info["converged"]:
         warnings.warn(
