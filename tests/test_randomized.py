@@ -101,7 +101,8 @@ def test_randomized_svd_adaptive_stops_early_on_fast_decay():
     # sparse input runs the short-side variant, one step more (its first block is Omega)
     *_, info_sp = rz.randomized_svd(sp.csr_matrix(decaying(300, 200, decay=0.1, seed=3)), 10,
                                     random_state=0, return_info=True)
-    assert info_sp["n_iter"] == rz.AUTO_MAX_ITER + 1 and info_sp["passes"] == 2 * 5 + 1
+    assert info_sp["n_iter"] == rz.AUTO_MAX_ITER + 1
+    assert info_sp["passes"] == 2 * (rz.AUTO_MAX_ITER + 1) + 1
 
 
 def test_randomized_svd_fixed_n_iter_and_near_optimal_error():
@@ -456,12 +457,12 @@ def test_adaptive_default_converges_on_separated_spectra(name, kind):
     # modest multiple of the dimensions: Weyl gives |s_j - sigma_j| <= ||E|| and Wedin
     # sin(angle) <= ||E|| / gap. The short-side (sparse) variant solves a Gram matrix,
     # exact for a perturbation of A^T A of size ~ L eps sigma_1^2 (L <= 60 columns).
-    # Its entries carry errors ~ L eps ||G|| with ||G|| <= L sigma_1^2 (L <= 66 columns);
+    # Its entries carry errors ~ L eps ||G|| with ||G|| <= L sigma_1^2 (L <= 98 columns);
     # the factor 100 covers the orthonormalization of the Krylov basis on top.
     if kind == "dense":
         tol_s, tol_angle = 10 * 400 * eps * sig[0] / sig[k - 1], 10 * 400 * eps * sig[0] / gap
     else:
-        pert = 100 * 66**2 * eps * sig[0] ** 2
+        pert = 100 * 98**2 * eps * sig[0] ** 2
         tol_s = pert / sig[k - 1] ** 2 + 10 * 400 * eps * sig[0] / sig[k - 1]
         tol_angle = pert / (sig[k - 1] ** 2 - sig[k] ** 2) + 10 * 400 * eps * sig[0] / gap
     assert s_err <= tol_s and sine <= tol_angle
@@ -476,7 +477,7 @@ def test_adaptive_default_beats_sklearn_on_slow_decay(kind):
     is 1.05, so no method converges in a few passes; svdlab's default must still be at
     least as accurate as scikit-learn's default in all three measures. The old rule
     (stop when the Ritz values settle) fails it: value error 4.6e-4 and sine 5.7e-2
-    against scikit-learn's 2.8e-6 and 2.4e-3 (the new default: 1.3e-6 and 9.2e-4)."""
+    against scikit-learn's 2.8e-6 and 2.4e-3 (the new default: 5.1e-8 and 1.5e-4)."""
     from sklearn.utils.extmath import randomized_svd as sk_randomized_svd
 
     k = 10
