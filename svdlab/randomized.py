@@ -19,6 +19,8 @@ array, a ``scipy.sparse`` matrix or a ``scipy.sparse.linalg.LinearOperator``
 * :func:`block_krylov_svd` -- randomized block Krylov (Musco and Musco 2015).
 * :class:`IncrementalSVD` -- Brand's (2006) update of a truncated SVD by blocks
   of rows, for data read from disk one chunk at a time.
+* :func:`single_pass_svd` -- a one-pass sketch with an error guarantee (Tropp,
+  Yurtsever, Udell and Cevher 2017), for the same kind of data.
 * :func:`dask_svd` -- the same computations on Dask arrays: exact (TSQR) for
   tall-skinny arrays, randomized (``svd_compressed``) otherwise.
 * :class:`RandomizedSVD` -- a scikit-learn transformer (like ``TruncatedSVD``).
@@ -136,6 +138,7 @@ __all__ = [
     "randomized_svd",
     "block_krylov_svd",
     "IncrementalSVD",
+    "single_pass_svd",
     "dask_svd",
     "RandomizedSVD",
 ]
@@ -925,6 +928,113 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
                 f"Z must have {self.components_.shape[0]} columns, got shape {Z.shape}"
             )
         return Z @ self.components_
+
+
+def single_pass_svd(A, k: int, *, range_size: int | None = None,
+                    corange_size: int | None = None, batch_size: int = 1000,
+                    random_state=None):
+    """Rank-``k`` SVD from one pass over the rows of ``A`` (Tropp et al. 2017).
+
+    Reads ``A`` once, one block of ``batch_size`` rows at a time (a ``numpy.memmap``
+    or a sparse matrix works), and keeps two sketches: the *range sketch*
+    :math:`Y = A\\Omega` (``m x r_1``, ``Omega`` Gaussian ``n x r_1``) and the
+    *co-range sketch* :math:`W = \\Psi A` (``r_2 x n``, ``Psi`` Gaussian ``r_2 x m``,
+    drawn block by block, so it is never stored). After the pass, with
+    :math:`Q` an orthonormal basis of :math:`Y`, the approximation is
+    :math:`\\hat A = Q X` with :math:`X = (\\Psi Q)^+ W`, a least-squares solve
+    with the small ``r_2 x r_1`` matrix :math:`\\Psi Q`; its truncation to rank
+    ``k`` is the SVD of :math:`X`. Tropp, Yurtsever, Udell and Cevher (2017,
+    Theorem 4.3) prove, for ``r_2 >= r_1 + 2`` and every ``rho < r_1 - 1``,
+
+    .. math:: \\mathbb E\\|A - \\hat A\\|_F^2 \\le \\Big(1 + \\frac{r_1}{r_2 - r_1 - 1}\\Big)
+       \\Big(1 + \\frac{\\rho}{r_1 - \\rho - 1}\\Big)\\sum_{j > \\rho}\\sigma_j^2 ,
+
+    and recommend ``r_1 = 2k + 1``, ``r_2 = 2 r_1 + 1`` (the defaults). Unlike
+    :class:`IncrementalSVD`, which keeps ``k`` rows of size ``n`` but updates them
+    with an SVD per block and has no such guarantee, the sketch stores
+    ``m r_1 + n r_2`` numbers and every block costs two products.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (m, n)
+    k : int
+        Rank of the answer, ``1 <= k <= min(m, n)``.
+    range_size, corange_size : int, optional
+        ``r_1`` (default ``2k + 1``) and ``r_2`` (default ``2 r_1 + 1``), each
+        capped at ``min(m, n)``; ``k <= r_1 <= r_2``.
+    batch_size : int
+        Rows per block.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    U : ndarray (m, k), s : ndarray (k,), Vt : ndarray (k, n)
+        With the sign convention of :func:`svdlab.linalg.sign_flip`.
+
+    Raises
+    ------
+    ValueError
+        If ``k``, ``range_size``, ``corange_size`` or ``batch_size`` is out of range.
+    TypeError
+        If ``A`` is not a real matrix.
+
+    References
+    ----------
+    J. A. Tropp, A. Yurtsever, M. Udell and V. Cevher, "Practical sketching
+    algorithms for low-rank matrix approximation", SIAM Journal on Matrix
+    Analysis and Applications 38(4), 2017, Algorithm 7 and Theorem 4.3.
+
+    Taught in chapter 4.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((500, 4)) @ rng.standard_normal((4, 60))
+    >>> U, s, Vt = single_pass_svd(A, 4, batch_size=100, random_state=0)
+    >>> bool(np.allclose((U * s) @ Vt, A))
+    True
+    """
+    if not sp.issparse(A) and getattr(A, "ndim", None) != 2:
+        A = check_matrix(A, "A")
+    if sp.issparse(A):
+        A = check_operator(A, "A").tocsr()
+    elif A.dtype.kind not in "biuf" or min(A.shape) == 0:
+        A = check_matrix(A, "A")
+    m, n = A.shape
+    k = check_rank(k, (m, n))
+    r1 = min(2 * k + 1, m, n) if range_size is None else check_rank(range_size, (m, n),
+                                                                    "range_size")
+    r2 = min(2 * r1 + 1, m, n) if corange_size is None else check_rank(corange_size, (m, n),
+                                                                       "corange_size")
+    if not k <= r1 <= r2:
+        raise ValueError(f"need k <= range_size <= corange_size, got k = {k}, "
+                         f"range_size = {r1}, corange_size = {r2}")
+    bs = check_int(batch_size, "batch_size", min_value=1)
+    rng = check_random_state(random_state)
+    dtype = np.float32 if A.dtype == np.float32 else np.float64
+    Omega = rng.standard_normal((n, r1)).astype(dtype, copy=False)
+    Y = np.empty((m, r1), dtype=dtype)
+    W = np.zeros((r2, n), dtype=dtype)
+    PsiY = np.zeros((r2, r1), dtype=dtype)    # Psi Y: Psi itself is never stored
+    for start in range(0, m, bs):
+        block = A[start:start + bs]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=dtype)
+        if not np.all(np.isfinite(block)):
+            raise ValueError("A must not contain NaN or infinity")
+        Psi_b = rng.standard_normal((r2, block.shape[0])).astype(dtype, copy=False)
+        Yb = block @ Omega
+        Y[start:start + bs] = Yb
+        W += Psi_b @ block
+        PsiY += Psi_b @ Yb
+    Q, R = np.linalg.qr(Y)
+    # Psi Q = (Psi Y) R^-1, from the small product accumulated during the pass
+    PsiQ = np.linalg.solve(R.T, PsiY.T).T if np.all(np.abs(np.diag(R)) > 0) else None
+    if PsiQ is None or not np.all(np.isfinite(PsiQ)):
+        raise ValueError("the range sketch is rank deficient: lower range_size")
+    X = np.linalg.lstsq(PsiQ, W, rcond=None)[0]
+    Ux, s, Vt = np.linalg.svd(X, full_matrices=False)
+    U, Vt = sign_flip(Q @ Ux[:, :k], Vt[:k])
+    return U, s[:k].copy(), Vt
 
 
 # ----------------------------------------------------------------------------- Dask
