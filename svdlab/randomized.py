@@ -53,7 +53,7 @@ sine of the largest angle between the successive top-``k`` Ritz subspaces and
 the square root of the largest relative increase of a top-``k`` Ritz value (a
 value error is quadratic in the vector error); the iteration stops once it is
 below ``AUTO_TOL = 1e-6``, or after ``AUTO_MAX_ITER = 5`` steps
-(``2i + 2`` passes over ``A``; the short-side variant below makes ``2i + 1``
+(``2i + 2`` passes over ``A``; the short-side variant below makes ``2i + 3``
 and one step more, since its first block is :math:`\\Omega` itself). A
 fast-decaying spectrum therefore stops after two or three steps, at rounding
 level; on slowly decaying, flat or clustered spectra the cap decides, and the
@@ -68,8 +68,8 @@ matrices, but its median time ratio was 0.41-0.58 only where the rule stopped ea
 sparse ones, where the Gram updates of the ``m``-row blocks cost more than the cheap
 passes save: the goal "half of scikit-learn's time" is not met there. The explicit Krylov basis is orthonormalized by block
 Gram-Schmidt twice; for sparse matrices and operators, whose passes are cheap,
-only the ``n``-row basis is orthonormalized and the Rayleigh-Ritz step uses the
-Gram matrix of the ``m``-row blocks (accurate to
+only the ``n``-row basis is kept and orthonormalized, and the Rayleigh-Ritz step
+uses the Gram matrix of the ``m``-row blocks, formed on the short side (accurate to
 :math:`\\varepsilon\\sigma_1^2/(\\sigma_k^2 - \\sigma_{k+1}^2)`; a spectrum too
 graded for it falls back to the explicit basis).
 
@@ -464,7 +464,7 @@ def randomized_svd(
                 out = _krylov_auto(op, V, k, cap)
                 info["scheme"], info["passes"] = "block Krylov", 2 * out[1] + 2
             else:
-                info["scheme"], info["passes"] = "block Krylov, short side", 2 * out[1] + 1
+                info["scheme"], info["passes"] = "block Krylov, short side", 2 * out[1] + 3
             result, i, change = out
         info["change"] = change
     else:
@@ -671,26 +671,27 @@ def _krylov_auto(op, Omega, k, cap):
 def _krylov_gram(op, Omega, k, cap):
     """Block Krylov on the short side, for sparse matrices and operators (``n_iter="auto"``).
 
-    Where a pass over ``A`` is cheap, orthonormalizing ``m``-row blocks would cost
-    more than the products. Here only the ``n``-row basis ``K = [V_0, ..., V_i]`` of
-    ``span{Omega, (A^T A) Omega, ...}`` is orthonormalized (:func:`_extend_qr`);
-    the blocks ``Y_j = A V_j`` are kept as they are and the Rayleigh-Ritz step uses
-    their Gram matrix ``(AK)^T (AK)``, one ``m x L x b`` product per step. The
-    Gram matrix squares the condition number, so the right Ritz vectors are accurate
-    to about ``eps sigma_1^2 / (sigma_k^2 - sigma_{k+1}^2)``; the answer is the
-    exact SVD of ``A V_k = [Y_0, ..., Y_i] C_k`` (a stable QR), so ``U`` and ``s`` are
-    consistent with ``V_k`` to working precision. ``2i + 1`` passes over ``A``.
+    Where a pass over ``A`` is cheap, orthonormalizing or even storing ``m``-row
+    blocks would cost more than the products. Here only the ``n``-row basis
+    ``K = [V_0, ..., V_i]`` of ``span{Omega, (A^T A) Omega, ...}`` is kept and
+    orthonormalized (:func:`_extend_qr`). Each block's ``Z_i = A^T A V_i`` is the
+    product that builds the next block, and it also gives the Gram matrix
+    ``(AK)^T (AK) = K^T [Z_0, ..., Z_i]`` of the Rayleigh-Ritz step on the short
+    side. The Gram matrix squares the condition number, so the right Ritz vectors
+    are accurate to about ``eps sigma_1^2 / (sigma_k^2 - sigma_{k+1}^2)``; the
+    answer is the exact SVD of ``A V_k`` (one more product and a stable QR), so
+    ``U`` and ``s`` are consistent with ``V_k`` to working precision. ``2i + 3``
+    passes over ``A`` and ``O((m + n) b)`` memory besides ``K``.
     Returns ``((U, s, Vt), i, change)``, or ``None`` when ``sigma_k^2`` is at the
     rounding level of the Gram matrix (then the explicit :func:`_krylov_auto` is used).
     """
-    m, n = op.shape
+    n = op.shape[1]
     b = Omega.shape[1]
     nmax = min(cap + 1, n // b)                        # blocks that fit in n columns
     Kbuf = np.empty((n, nmax * b), dtype=op.dtype)     # preallocated: no copies per step
-    Ybuf = np.empty((m, nmax * b), dtype=op.dtype)
     Kbuf[:, :b] = _qr(Omega)[0]
-    Ybuf[:, :b] = op.mat(Kbuf[:, :b])
-    G = _sym(Ybuf[:, :b].T @ Ybuf[:, :b])
+    Z = op.rmat(op.mat(Kbuf[:, :b]))                   # A^T A V_0
+    G = _sym(Kbuf[:, :b].T @ Z)
     prev = None
     i = L = 0
     while True:
@@ -708,13 +709,12 @@ def _krylov_gram(op, Omega, k, cap):
             break
         prev = (s, Vk)
         i += 1
-        Vn, _, _ = _extend_qr(K, op.rmat(Ybuf[:, L - b:L]))  # (A^T A) V_i, minus span K
+        Vn, _, _ = _extend_qr(K, Z)                    # (A^T A) V_i, minus its part in span K
         Kbuf[:, L:L + b] = Vn
-        Y = Ybuf[:, L:L + b]
-        Y[...] = op.mat(Vn)
-        B = Ybuf[:, :L].T @ Y
-        G = np.block([[G, B], [B.T, _sym(Y.T @ Y)]])
-    Qy, Ry = _qr(Ybuf[:, :L] @ C[:, :k])               # A V_k
+        Z = op.rmat(op.mat(Vn))
+        B = K.T @ Z                                    # (A K)^T (A V_new)
+        G = np.block([[G, B], [B.T, _sym(Vn.T @ Z)]])
+    Qy, Ry = _qr(op.mat(Vk))                           # A V_k
     Ur, s_out, Wt = np.linalg.svd(Ry)
     return (Qy @ Ur, s_out, Wt @ Vk.T), i, change
 
