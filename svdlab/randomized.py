@@ -63,10 +63,11 @@ of ``k + 10``) in products of blocks, ``12 (k + 4)`` against ``16 (k + 10)`` col
 the accuracy at the cap beats it. ``benchmarks/randomized.py`` measures both. In its
 run at one BLAS thread on a loaded machine (``benchmarks/results/randomized.json``) the
 default was at least as accurate as scikit-learn's in all three measures on all eight
-matrices, but its median time ratio was 0.41-0.58 only where the rule stopped early
-(cliff, graded), 0.66-0.84 on the slowly decaying dense matrices, and 1.8 on the two
-sparse ones, where the Gram updates of the ``m``-row blocks cost more than the cheap
-passes save: the goal "half of scikit-learn's time" is not met there. The explicit Krylov basis is orthonormalized by block
+matrices, but its median time ratio was 0.36-0.58 only where the rule stopped early
+(cliff, graded), 0.70-0.83 on the slowly decaying and flat dense matrices, and 1.2-1.4
+on the two sparse ones, where the orthonormalization and the Gram matrix of the growing
+basis cost more than the cheap passes save: the goal "half of scikit-learn's time" is
+not met there. The explicit Krylov basis is orthonormalized by block
 Gram-Schmidt twice; for sparse matrices and operators, whose passes are cheap,
 only the ``n``-row basis is kept and orthonormalized, and the Rayleigh-Ritz step
 uses the Gram matrix of the ``m``-row blocks, formed on the short side (accurate to
