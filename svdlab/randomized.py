@@ -61,10 +61,10 @@ cap was chosen so that the cost stays below half of scikit-learn's default
 (seven power iterations with 10 extra columns, 16 passes over ``A`` with blocks
 of ``k + 10``) in products of blocks, ``12 (k + 4)`` against ``16 (k + 10)`` columns, while
 the accuracy at the cap beats it. ``benchmarks/randomized.py`` measures both. In its
-run at one BLAS thread on a loaded machine (``benchmarks/results/randomized.json``) the
+run at one BLAS thread on a shared machine (``benchmarks/results/randomized.json``) the
 default was at least as accurate as scikit-learn's in all three measures on all eight
-matrices, but its median time ratio was 0.36-0.58 only where the rule stopped early
-(cliff, graded), 0.70-0.83 on the slowly decaying and flat dense matrices, and 1.2-1.4
+matrices, but its median time ratio was 0.38-0.78 where the rule stopped early
+(cliff, graded), 0.73-0.84 on the slowly decaying and flat dense matrices, and 1.2-1.3
 on the two sparse ones, where the orthonormalization and the Gram matrix of the growing
 basis cost more than the cheap passes save: the goal "half of scikit-learn's time" is
 not met there. The explicit Krylov basis is orthonormalized by block
