@@ -1154,7 +1154,7 @@ class RandomizedSVD(TransformerMixin, BaseEstimator):
     explained_variance_ratio_ : ndarray (n_components,)
         ``explained_variance_`` divided by the total variance of the features.
     n_iter_ : int
-        Power iterations actually made.
+        Steps actually made: power iterations, or block Krylov steps for ``n_iter="auto"``.
 
     References
     ----------
