@@ -126,7 +126,7 @@ def _display_math_problems(md: str) -> list[str]:
 
 
 #: Chapters being rewritten whose math fixes land with them (issue 11); must end up empty.
-PENDING_MATH = {"04b_randomized_svd"}
+PENDING_MATH = set()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
