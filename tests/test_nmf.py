@@ -273,7 +273,7 @@ def test_history_is_the_objective_and_stationarity_of_the_iterates(solver, spars
     reg = {"alpha_W": 0.001, "l1_ratio": 0.5}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = NMF(4, solver=solver, tol=1e-5, max_iter=400, **reg)
+        est = NMF(4, solver=solver, tol=1e-5, max_iter=2000, random_state=0, **reg)
         W = est.fit_transform(X)
     h = est.history_
     assert set(h) == {"objective", "projected_gradient", "seconds"}
