@@ -246,7 +246,13 @@ def test_score_is_the_ppca_likelihood():
         sk = SkPCA(k, svd_solver="full").fit(X)
         ppca = LinearGenerativeModel(n_components=k).fit(X)   # chapter 8: same model, n > d
         np.testing.assert_allclose(ours.score_samples(Xt), sk.score_samples(Xt), rtol=1e-9)
-        np.testing.assert_allclose(ours.score(Xt), ppca.score(Xt), rtol=1e-9)
+        # chapter 8's model is the maximum-likelihood fit (covariance over n); PCA follows
+        # scikit-learn (over n - 1): the same model with every variance scaled by n / (n - 1)
+        c = X.shape[0] / (X.shape[0] - 1)
+        np.testing.assert_allclose(ours.explained_variance_, c * ppca.explained_variance_,
+                                   rtol=1e-9)
+        np.testing.assert_allclose(ours.noise_variance_, c * ppca.noise_variance_, rtol=1e-9)
+        assert ppca.score(X) >= ours.score(X)   # the ML fit maximizes the training likelihood
         np.testing.assert_allclose(ours.get_precision() @ ours.get_covariance(), np.eye(12),
                                    rtol=0, atol=1e-9)
         # the density model does not depend on whether the scores are whitened
@@ -265,8 +271,9 @@ def test_wide_noise_variance_conventions():
     np.testing.assert_allclose(sk_cov.noise_variance_ * (100 - k), cov.noise_variance_ * (30 - k),
                                rtol=1e-8)
     ppca = LinearGenerativeModel(n_components=k).fit(X)
-    np.testing.assert_allclose(ppca.noise_variance_ * (100 - k), full.noise_variance_ * (30 - k),
-                               rtol=1e-8)
+    # chapter 8's model divides the covariance by n (maximum likelihood), PCA by n - 1
+    np.testing.assert_allclose(ppca.noise_variance_ * (100 - k) * 30 / 29,
+                               full.noise_variance_ * (30 - k), rtol=1e-8)
 
 
 def _sparse_lowrank(m, n, density, seed):
