@@ -148,6 +148,19 @@ def test_display_math_checker():
     assert _display_math_problems("Text.\n\n$$ x $$ (eq-one)\n\nMore.") == []
 
 
+def test_bibliography_files_parse():
+    # a merge that joins two appended entries can drop a closing brace; sphinxcontrib-bibtex
+    # then loses every entry after it, and the student edition's citations fail to build
+    from pybtex.database import parse_file
+
+    files = [ROOT / "book" / "references.bib", *sorted((ROOT / "book" / "bib").glob("*.bib"))]
+    keys: dict[str, str] = {}
+    for f in files:
+        for key in parse_file(str(f)).entries:
+            assert key.lower() not in keys, f"{key} in both {keys[key.lower()]} and {f.name}"
+            keys[key.lower()] = f.name
+
+
 def test_bibliography_titles_have_no_raw_math():
     # sphinxcontrib-bibtex's plain style prints $...$ in titles as raw TeX
     files = [ROOT / "book" / "references.bib", *sorted((ROOT / "book" / "bib").glob("*.bib"))]
