@@ -855,7 +855,27 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
 
     def fit(self, X, y=None):
-        """Fit on ``X`` read in blocks of ``batch_size`` rows (works on a memmap)."""
+        """Fit on ``X`` read in blocks of ``batch_size`` rows (works on a memmap).
+
+        Parameters
+        ----------
+        X : array_like or numpy.memmap, shape (n_samples, n_features)
+            Dense data; only ``batch_size`` rows are in memory at a time.
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` is sparse.
+        ValueError
+            If ``n_components`` exceeds the number of features or ``X`` is not 2-D and finite.
+        """
         k = check_int(self.n_components, "n_components", min_value=1)
         if sp.issparse(X):
             raise TypeError("X must be a dense array (or numpy.memmap), got a sparse matrix")
@@ -872,7 +892,25 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
         return self
 
     def partial_fit(self, X, y=None):
-        """Update the truncated SVD with a new block of rows ``X``."""
+        """Update the truncated SVD with a new block of rows ``X`` (Brand's update).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_rows, n_features)
+            The new rows; ``n_features`` must match earlier blocks.
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        self
+            The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``n_components`` exceeds the number of features or the block's width changed.
+        """
         k = check_int(self.n_components, "n_components", min_value=1)
         first = not hasattr(self, "components_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first)
@@ -919,13 +957,47 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
         self.components_ = np.ascontiguousarray(Vt)
 
     def transform(self, X):
-        """Coordinates ``X @ components_.T`` of the rows in the kept subspace."""
+        """Coordinates ``X @ components_.T`` of the rows in the kept subspace.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Rows to project.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_components)
+            Their coordinates.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return X @ self.components_.T
 
     def inverse_transform(self, Z):
-        """Map coordinates back: ``Z @ components_``."""
+        """Map coordinates back: ``Z @ components_``.
+
+        Parameters
+        ----------
+        Z : array_like, shape (n_samples, n_components)
+            Coordinates in the kept subspace.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_features)
+            The rows they represent (the projection of the original rows).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            If ``Z`` has the wrong number of columns.
+        """
         check_is_fitted(self)
         Z = check_matrix(Z, "Z")
         if Z.shape[1] != self.components_.shape[0]:
@@ -1186,12 +1258,48 @@ class RandomizedSVD(TransformerMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y=None):
-        """Fit the model on ``X`` (dense or sparse)."""
+        """Fit the model on ``X`` (dense or sparse).
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            The data (not centred: this is a truncated SVD, not a PCA).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``n_components`` exceeds ``min(n_samples, n_features)``.
+        """
         self.fit_transform(X)
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit and return ``U * s``, the coordinates of the rows."""
+        """Fit and return ``U * s``, the coordinates of the rows.
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            The data.
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_components)
+            ``U * s``, equal to ``X @ components_.T``.
+
+        Raises
+        ------
+        ValueError
+            If ``n_components`` exceeds ``min(n_samples, n_features)``.
+        """
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
         k = check_int(self.n_components, "n_components", min_value=1)
@@ -1228,14 +1336,48 @@ class RandomizedSVD(TransformerMixin, BaseEstimator):
         return Xt
 
     def transform(self, X):
-        """Project ``X`` on the components: ``X @ components_.T``."""
+        """Project ``X`` on the components: ``X @ components_.T``.
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Rows to project.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_components)
+            Their coordinates.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32], reset=False)
         return np.asarray(X @ self.components_.T)
 
     def inverse_transform(self, X):
-        """Map coordinates back to feature space: ``X @ components_``."""
+        """Map coordinates back to feature space: ``X @ components_``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_components)
+            Coordinates.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_features)
+            The rank-``n_components`` approximation of the rows.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            If ``X`` has the wrong number of columns.
+        """
         check_is_fitted(self)
         X = check_matrix(X, "X")
         if X.shape[1] != self.components_.shape[0]:

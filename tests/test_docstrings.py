@@ -38,7 +38,7 @@ STRICT = {
     "svdlab.nn.autoencoder", "svdlab.nn.gan", "svdlab.nn.init", "svdlab.nn.layers",
     "svdlab.nn.lora", "svdlab.nn.minilm", "svdlab.nn.spectra", "svdlab.nn.spectral_norm",
     "svdlab.image", "svdlab.linalg", "svdlab.factorizations", "svdlab.recsys",
-    "svdlab.nn.lowrank",
+    "svdlab.nn.lowrank", "svdlab.randomized",
 }
 #: modules whose every public function and class names the chapter that teaches it
 #: (the data registry and loaders serve every chapter and say where they are used instead)
