@@ -794,9 +794,10 @@ class SVDEmbedding(TransformerMixin, BaseEstimator):
         Power iterations of the randomized solver (``"auto"``: its adaptive rule);
         ignored by ARPACK.
     dtype : {"float32", "float64"}, default "float32"
-        Precision of the factorization. The sparse products dominate the cost and run
-        about twice as fast in single precision; seven significant digits are far more
-        than word similarities resolve (the benchmarks' rho agree to three decimals).
+        Precision of the factorization. ARPACK on chapter 7's 5548-word PPMI matrix
+        (d = 100) took 2.3 s in single and 4.2 s in double precision; single-precision
+        triplets have residuals of about 1e-6 sigma_1 there, far below the differences
+        that word-similarity benchmarks resolve.
     random_state : int or Generator, optional
 
     Attributes
