@@ -276,9 +276,10 @@ def run(args):
                       time_rows),
     ]
     notes = (f"Run time {time.perf_counter() - t_run:.0f} s. Corpus {n_tokens} tokens, vocabulary {len(wv_svd)} words. Measured on a "
-             f"shared 2-core machine under load from other jobs: absolute seconds are "
-             f"inflated, ratios within this run are what to read. Dev/test halves of each "
-             f"benchmark drawn with seed 0.")
+             f"shared 2-core machine under load from other jobs, which changed during the "
+             f"run: seconds are inflated and do not rank the methods unless interleaved "
+             f"repeats (--seeds > 1) agree. Dev/test halves of each benchmark drawn with "
+             f"seed 0; Word2Vec trained with {args.seeds} seed(s) per setting.")
     path = results.write("words", "PPMI-SVD word vectors against gensim Word2Vec (CBOW and "
                          "skip-gram), hyperparameters chosen on dev halves",
                          tables, command="python " + " ".join(sys.argv), threads=args.threads,
