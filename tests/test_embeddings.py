@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from svdlab.text import (
     SVDEmbedding,
     WordVectors,
+    bootstrap_scores,
     build_vocab,
     cooccurrence,
     ppmi,
@@ -242,3 +243,122 @@ def test_end_to_end_small_corpus():
     wv = SVDEmbedding(dim=50, random_state=0).fit(P, words=vocab.words).wv_
     near = [w for w, _ in wv.most_similar("tax", 15)]
     assert {"taxes", "cuts", "cut", "relief", "income"} & set(near)
+
+
+def test_default_embedding_is_converged_on_a_flat_spectrum():
+    """Defect (issue 17): the default solver was a randomized SVD with the adaptive pass
+    rule, which stops early on a slowly decaying spectrum like PPMI's (sigma_k several per
+    cent low). The default is now ARPACK run to machine precision."""
+    rng = np.random.default_rng(5)
+    # singular values 1/sqrt(i): a gap of only ~1 % between sigma_20 and sigma_21
+    n = 300
+    Q1, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    Q2, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    s = 1 / np.sqrt(np.arange(1, n + 1))
+    X = (Q1 * s) @ Q2.T
+    e = SVDEmbedding(dim=20, dtype="float64", random_state=0).fit(X)
+    # backward-stable Lanczos: singular values to a few eps * sigma_1 * n
+    tol = 10 * n * np.finfo(float).eps * s[0]
+    np.testing.assert_allclose(e.singular_values_, s[:20], rtol=0, atol=tol)
+    # and the subspace: all principal cosines with the exact top-20 left space are 1
+    # (sin of the angle <= residual / gap; the gap sigma_20 - sigma_21 is ~2.7e-3)
+    cos = np.linalg.svd(Q1[:, :20].T @ (e.embedding_ / s[:20] ** 0.5), compute_uv=False)
+    assert cos.min() > 1 - 1e-8
+
+
+def test_pair_cosines_and_analogy_hits_match_evaluators(toy_wv):
+    pairs = [("king", "queen"), ("apple", "pear"), ("man", "zebra"), ("woman", "queen")]
+    cos = toy_wv.pair_cosines(pairs)
+    assert np.isnan(cos[2])
+    np.testing.assert_allclose(cos[[0, 1, 3]], [toy_wv.similarity(*pairs[i]) for i in (0, 1, 3)],
+                               rtol=1e-12)
+    qs = {"a": [("man", "king", "woman", "queen"), ("king", "man", "queen", "woman")],
+          "b": [("man", "king", "girl", "queen"), ("apple", "pear", "man", "king")]}
+    for method in ("3cosadd", "3cosmul"):
+        hits = toy_wv.analogy_hits(qs, method=method, batch_size=1)
+        assert np.isnan(hits[2]) and not np.isnan(hits[[0, 1, 3]]).any()
+        res = toy_wv.evaluate_analogies(qs, method=method)
+        assert np.nanmean(hits) == pytest.approx(res.accuracy)
+    with pytest.raises(TypeError, match="pairs"):
+        toy_wv.pair_cosines(["king"])
+    with pytest.raises(TypeError, match="questions"):
+        toy_wv.analogy_hits([("a", "b")])
+    with pytest.raises(ValueError, match="questions must not be empty"):
+        toy_wv.analogy_hits([])
+    with pytest.raises(ValueError, match="method"):
+        toy_wv.analogy_hits(qs, method="cos")
+
+
+def test_bootstrap_scores_estimates_match_scipy():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(7)
+    human = rng.random(150)
+    a = human + 0.3 * rng.standard_normal(150)
+    b = human + 0.6 * rng.standard_normal(150)
+    b[:10] = np.nan                                  # model b misses ten items
+    res = bootstrap_scores({"a": a, "b": b}, human, n_boot=500, random_state=0)
+    assert res.n_items == 140 and res.coverage == pytest.approx(140 / 150)
+    assert res.estimate["a"] == pytest.approx(spearmanr(a[10:], human[10:]).statistic)
+    assert res.estimate["b"] == pytest.approx(spearmanr(b[10:], human[10:]).statistic)
+    # every resample's rho equals SciPy's on the same items (ties included)
+    from svdlab.text._embeddings import _spearman_rows
+
+    x = rng.integers(0, 5, size=(4, 30)).astype(float)
+    y = rng.integers(0, 5, size=(4, 30)).astype(float)
+    np.testing.assert_allclose(_spearman_rows(x, y),
+                               [spearmanr(x[i], y[i]).statistic for i in range(4)], rtol=1e-12)
+    for nm in ("a", "b"):
+        lo, hi = res.ci[nm]
+        assert lo < res.estimate[nm] < hi
+    est, lo, hi = res.diff("a", "a")
+    assert est == lo == hi == 0
+    est, lo, hi = res.diff("a", "b")
+    assert est == pytest.approx(res.estimate["a"] - res.estimate["b"]) and lo < est < hi
+
+
+def test_bootstrap_mean_interval_against_scipy():
+    """For an accuracy (no scores) the interval is the percentile bootstrap of the mean;
+    SciPy's agrees within the Monte Carlo error of the quantiles (a few 1e-3 here)."""
+    from scipy.stats import bootstrap
+
+    rng = np.random.default_rng(8)
+    hits = (rng.random(400) < 0.3).astype(float)
+    res = bootstrap_scores({"m": hits}, n_boot=4000, random_state=1)
+    ref = bootstrap((hits,), np.mean, n_resamples=4000, method="percentile", random_state=2)
+    assert res.estimate["m"] == pytest.approx(hits.mean())
+    np.testing.assert_allclose(res.ci["m"], [ref.confidence_interval.low,
+                                             ref.confidence_interval.high], rtol=0, atol=0.01)
+
+
+def test_bootstrap_covers_the_truth_at_its_level():
+    """Over repeated draws of the items, the 90 % interval of an accuracy covers the
+    true rate about 90 % of the time (binomial spread over 200 trials: +-4.5 %)."""
+    rng = np.random.default_rng(9)
+    covered = 0
+    for t in range(200):
+        hits = (rng.random(300) < 0.4).astype(float)
+        lo, hi = bootstrap_scores({"m": hits}, n_boot=400, level=0.9, random_state=t).ci["m"]
+        covered += lo <= 0.4 <= hi
+    assert 0.8 <= covered / 200 <= 0.97
+
+
+def test_bootstrap_bad_inputs():
+    x = np.arange(5.0)
+    with pytest.raises(TypeError, match="values must be a dict"):
+        bootstrap_scores([x])
+    with pytest.raises(ValueError, match="values must not be empty"):
+        bootstrap_scores({})
+    with pytest.raises(ValueError, match="same length"):
+        bootstrap_scores({"a": x, "b": x[:3]})
+    with pytest.raises(ValueError, match="scores"):
+        bootstrap_scores({"a": x}, np.arange(4.0))
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_scores({"a": x}, level=1.0)
+    with pytest.raises(ValueError, match="n_boot"):
+        bootstrap_scores({"a": x}, n_boot=0)
+    with pytest.raises(ValueError, match="at least 3 items"):
+        bootstrap_scores({"a": np.array([1.0, np.nan, np.nan, 2.0])})
+    res = bootstrap_scores({"a": x}, random_state=0)
+    with pytest.raises(KeyError, match="not one of the models"):
+        res.diff("a", "c")

@@ -173,7 +173,7 @@ def test_bibliography_titles_have_no_raw_math():
 #: Chapters whose exercises are not yet in the grading format (CONTRIBUTING.md, "Exercises
 #: and grading"); each is converted with its rewrite (issues 16/17) and removed from here.
 #: Every other chapter must comply. The set must be empty when issue 16 is closed.
-PENDING_GRADING = {"07_word_vectors"}
+PENDING_GRADING = set()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

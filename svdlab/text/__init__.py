@@ -4,10 +4,12 @@ co-occurrence, PPMI and SVD word embeddings (chapter 7), topic coherence (chapte
 from ._coherence import npmi_coherence, top_terms  # noqa: F401  (chapter 11a)
 from ._embeddings import (  # noqa: F401  (chapter 7)
     AnalogyResult,
+    BootstrapResult,
     SimilarityResult,
     SVDEmbedding,
     Vocabulary,
     WordVectors,
+    bootstrap_scores,
     build_vocab,
     cooccurrence,
     ppmi,
