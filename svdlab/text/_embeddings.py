@@ -58,6 +58,21 @@ def tokenize(text: str) -> list[str]:
 
     Digits and punctuation are dropped; ``"nation's"`` stays one token.
 
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    list of str
+        The tokens, in order.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str.
+
     Taught in chapter 7.
 
     Examples
@@ -92,6 +107,15 @@ class Vocabulary:
     """Words sorted by decreasing count (ties alphabetically) and their counts.
 
     ``index`` maps a word to its row in every matrix built on this vocabulary.
+
+    Attributes
+    ----------
+    words : tuple of str
+        The vocabulary, most frequent first.
+    counts : ndarray of int
+        The corpus count of each word.
+    index : dict
+        Word to row.
     """
 
     words: tuple[str, ...]
@@ -105,7 +129,18 @@ class Vocabulary:
         return word in self.index
 
     def ids(self, tokens: Sequence[str]) -> np.ndarray:
-        """Row indices of ``tokens``, ``-1`` for words outside the vocabulary."""
+        """Row indices of ``tokens``, ``-1`` for words outside the vocabulary.
+
+        Parameters
+        ----------
+        tokens : sequence of str
+            Words, in order.
+
+        Returns
+        -------
+        ndarray of int, shape (len(tokens),)
+            Their rows, ``-1`` for unknown words.
+        """
         get = self.index.get
         return np.fromiter((get(t, -1) for t in tokens), dtype=np.int64, count=len(tokens))
 
@@ -308,6 +343,15 @@ class SimilarityResult:
 
     ``rho`` is computed on the ``n_found`` pairs whose words are both in the vocabulary;
     ``coverage = n_found / n_pairs``.
+
+    Attributes
+    ----------
+    rho : float
+        Spearman correlation on the covered pairs.
+    coverage : float
+        ``n_found / n_pairs``.
+    n_found, n_pairs : int
+        Covered and total pairs.
     """
 
     rho: float
@@ -322,6 +366,17 @@ class AnalogyResult:
 
     ``accuracy`` is over the ``n_found`` covered questions; ``coverage = n_found /
     n_questions``; ``by_section`` maps a section name to ``(accuracy, n_found)``.
+
+    Attributes
+    ----------
+    accuracy : float
+        Fraction of the covered questions answered correctly.
+    coverage : float
+        ``n_found / n_questions``.
+    n_found, n_questions : int
+        Covered and total questions.
+    by_section : dict
+        Section name to ``(accuracy, n_found)``.
     """
 
     accuracy: float
@@ -383,13 +438,48 @@ class WordVectors:
             raise KeyError(f"{name} {word!r} is not in the vocabulary") from None
 
     def similarity(self, a: str, b: str) -> float:
-        """Cosine similarity of two words."""
+        """Cosine similarity of two words.
+
+        Parameters
+        ----------
+        a, b : str
+            Two words of the vocabulary.
+
+        Returns
+        -------
+        float
+            The cosine of their vectors.
+
+        Raises
+        ------
+        KeyError
+            If a word is not in the vocabulary.
+        """
         return float(self.unit[self._id(a, "a")] @ self.unit[self._id(b, "b")])
 
     def most_similar(self, word, n: int = 10) -> list[tuple[str, float]]:
         """The ``n`` words of highest cosine with ``word`` (a word or a vector), itself excluded.
 
         One matrix-vector product and a partial sort.
+
+        Parameters
+        ----------
+        word : str or array_like of shape (dim,)
+            A word of the vocabulary, or a query vector.
+        n : int
+            How many neighbours.
+
+        Returns
+        -------
+        list of (str, float)
+            Words and cosines, best first.
+
+        Raises
+        ------
+        KeyError
+            If ``word`` is a str outside the vocabulary.
+        ValueError
+            If the vector has the wrong length or ``n`` is out of range.
         """
         if isinstance(word, str):
             i = self._id(word)
@@ -429,9 +519,24 @@ class WordVectors:
         cosines shifted to :math:`[0, 1]` (Levy & Goldberg 2014). The question words
         are never answers.
 
+        Parameters
+        ----------
+        a, b, c : str
+            The question's words.
+        method : {"3cosadd", "3cosmul"}
+            The objective.
+        n : int
+            How many answers.
+
         Returns
         -------
         list of (word, score)
+            The best candidates, best first.
+
+        Raises
+        ------
+        KeyError
+            If a word is not in the vocabulary.
         """
         method = check_option(method, "method", ("3cosadd", "3cosmul"))
         n = check_int(n, "n", min_value=1, max_value=len(self) - 3)
@@ -643,6 +748,17 @@ class BootstrapResult:
     def diff(self, a: str, b: str) -> tuple[float, float, float]:
         """Paired difference ``score(a) - score(b)``: ``(estimate, low, high)``.
 
+        Parameters
+        ----------
+        a, b : str
+            Two of the models' names.
+
+        Returns
+        -------
+        tuple of float
+            The difference of the full-sample scores and the percentile interval of the
+            bootstrap differences at ``level``.
+
         Raises
         ------
         KeyError
@@ -847,7 +963,27 @@ class SVDEmbedding(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None, words=None):
-        """Factor ``X`` (dense or sparse, shape (n_words, n_contexts)); return ``self``."""
+        """Factor ``X`` (dense or sparse, shape (n_words, n_contexts)); return ``self``.
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_words, n_contexts)
+            The association matrix (PPMI, counts, ...).
+        y : None
+            Ignored (scikit-learn's signature).
+        words : sequence of str, optional
+            The row labels; with them ``vectors()`` returns :class:`WordVectors`.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``dim`` exceeds ``min(X.shape)``, or another hyperparameter is out of range.
+        """
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           ensure_min_samples=2)
         dim = check_int(self.dim, "dim", min_value=1, max_value=min(X.shape))
@@ -900,6 +1036,21 @@ class SVDEmbedding(TransformerMixin, BaseEstimator):
 
         With ``add_context=True`` the context part of a new row is unknown, so this
         returns only the word part.
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_rows, n_contexts)
+            Rows of the same association measure.
+
+        Returns
+        -------
+        ndarray, shape (n_rows, dim)
+            Their embeddings.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
