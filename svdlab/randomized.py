@@ -127,6 +127,7 @@ from scipy.sparse.linalg import LinearOperator
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._progress import progress
 from ._validation import (
     check_int,
     check_matrix,
@@ -819,6 +820,9 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
         Number of singular triplets kept.
     batch_size : int, optional
         Rows per block in :meth:`fit`; default ``max(5 * n_components, 100)``.
+    verbose : bool
+        Show a progress bar over the blocks of :meth:`fit` (a long stream or a memmap),
+        with the rows seen and the current leading singular value.
 
     Attributes
     ----------
@@ -850,9 +854,11 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, n_components: int = 2, batch_size: int | None = None):
+    def __init__(self, n_components: int = 2, batch_size: int | None = None,
+                 verbose: bool = False):
         self.n_components = n_components
         self.batch_size = batch_size
+        self.verbose = verbose
 
     def fit(self, X, y=None):
         """Fit on ``X`` read in blocks of ``batch_size`` rows (works on a memmap).
@@ -885,8 +891,10 @@ class IncrementalSVD(TransformerMixin, BaseEstimator):
         bs = max(5 * k, 100) if bs is None else check_int(bs, "batch_size", min_value=1)
         for attr in ("components_", "singular_values_", "n_samples_seen_"):
             self.__dict__.pop(attr, None)
-        for start in range(0, X.shape[0], bs):
+        bar = progress(range(0, X.shape[0], bs), verbose=self.verbose, desc="IncrementalSVD")
+        for start in bar:
             self.partial_fit(X[start : start + bs])
+            bar.set_postfix(rows=self.n_samples_seen_, s1=float(self.singular_values_[0]))
         if X.shape[0] == 0:
             check_matrix(X, "X")
         return self

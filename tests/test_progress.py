@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from svdlab import image, nmf, nn, pca, recsys
+from svdlab import image, nmf, nn, pca, randomized, recsys
 from svdlab._progress import progress
 from svdlab.datasets import make_ratings
 
@@ -84,6 +84,11 @@ def _denoise(verbose):
                           n_similar=8, window=4, verbose=verbose)
 
 
+def _incremental(verbose):
+    X = np.random.default_rng(0).standard_normal((300, 12))
+    randomized.IncrementalSVD(3, batch_size=50, verbose=verbose).fit(X)
+
+
 CASES = {
     "FunkSVD": _recsys(recsys.FunkSVD, n_factors=2, n_epochs=3),
     "ALS": _recsys(recsys.ALS, n_factors=2, n_iter=3),
@@ -102,6 +107,7 @@ CASES = {
     "svt_complete": _completion(image.svt_complete),
     "soft_impute": _completion(image.soft_impute, lam=1.0),
     "denoise_patches": _denoise,
+    "IncrementalSVD": _incremental,
 }
 
 
