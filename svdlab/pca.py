@@ -300,8 +300,10 @@ class PCA(TransformerMixin, BaseEstimator):
         min(n_samples, n_features)``, else ``full``. For sparse input ``"auto"`` picks
         ``randomized`` for an int or ``None`` and ``covariance_eigh`` for a float or
         ``"mle"`` (scikit-learn picks ARPACK, which svdlab does not wrap).
-    n_oversamples : int, default 10
-        Oversampling of the randomized solver.
+    n_oversamples : int or None, default None
+        Oversampling of the randomized solver; ``None`` takes
+        :func:`~svdlab.randomized.randomized_svd`'s own choice (4 under its adaptive
+        ``n_iter="auto"`` block Krylov rule, 10 for a fixed ``n_iter``).
     n_iter : "auto" or int, default "auto"
         Power iterations of the randomized solver (``"auto"``: the adaptive rule of
         :mod:`svdlab.randomized`).
@@ -367,7 +369,7 @@ class PCA(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components=None, *, whiten: bool = False, svd_solver: str = "auto",
-                 n_oversamples: int = 10, n_iter="auto", random_state=None):
+                 n_oversamples: int | None = None, n_iter="auto", random_state=None):
         self.n_components = n_components
         self.whiten = whiten
         self.svd_solver = svd_solver
@@ -425,7 +427,7 @@ class PCA(TransformerMixin, BaseEstimator):
         if nc == "mle" and n < d:
             raise ValueError(f"n_components='mle' needs n_samples >= n_features, got "
                              f"{n} < {d}")
-        if solver == "randomized":
+        if solver == "randomized" and self.n_oversamples is not None:
             check_int(self.n_oversamples, "n_oversamples", min_value=0)
         return solver, nc
 

@@ -54,7 +54,11 @@ the square root of the largest relative increase of a top-``k`` Ritz value (a
 value error is quadratic in the vector error); the iteration stops once it is
 below ``AUTO_TOL = 1e-6``, or after ``AUTO_MAX_ITER = 5`` steps
 (``2i + 2`` passes over ``A``; the short-side variant below makes ``2i + 3``
-and one step more, since its first block is :math:`\\Omega` itself). A
+and one step more, since its first block is :math:`\\Omega` itself). Stopped by the cap,
+the answer is finished as the exact SVD of ``A V_k`` (one more pass), so that ``U S = A
+V_k`` holds to rounding as on every other path. When ``(cap + 1)`` blocks would fill the
+short side of ``A`` (``n <= 6 (k + 4)``), the exact SVD of ``A`` costs no more than the
+iteration and is returned instead (``scheme="exact (short side)"``). A
 fast-decaying spectrum therefore stops after two or three steps, at rounding
 level; on slowly decaying, flat or clustered spectra the cap decides, and the
 cap was chosen so that the cost stays below half of scikit-learn's default
@@ -456,15 +460,23 @@ def randomized_svd(
     info = {}
 
     V = _gaussian(rng, (n, ell + n_probe), op.dtype)
-    if auto and tol is None:
+    if auto and tol is None and n <= (cap + 1) * ell:
+        # The Krylov basis could fill the short side within the cap (it would stop short
+        # of it, unconverged): the exact SVD of the m x n matrix costs no more, so take it.
+        Uf, sf, Vtf = np.linalg.svd(op.mat(np.eye(n, dtype=op.dtype)), full_matrices=False)
+        result, i = (Uf[:, :k], sf[:k].copy(), Vtf[:k].copy()), 0
+        info["scheme"], info["passes"], info["change"] = "exact (short side)", 1, 0.0
+    elif auto and tol is None:
         if isinstance(A, np.ndarray):
             result, i, change = _krylov_auto(op, V, k, cap)
-            info["scheme"], info["passes"] = "block Krylov", 2 * i + 2
+            info["scheme"] = "block Krylov"
+            info["passes"] = 2 * i + 2 + (change > AUTO_TOL)   # the consistent finish
         else:
             out = _krylov_gram(op, V, k, cap + 1)   # its first block is Omega itself: one more
             if out is None:     # spectrum too graded for a Gram matrix: explicit basis
                 out = _krylov_auto(op, V, k, cap)
-                info["scheme"], info["passes"] = "block Krylov", 2 * out[1] + 2
+                info["scheme"] = "block Krylov"
+                info["passes"] = 2 * out[1] + 2 + (out[2] > AUTO_TOL)
             else:
                 info["scheme"], info["passes"] = "block Krylov, short side", 2 * out[1] + 3
             result, i, change = out
@@ -666,6 +678,14 @@ def _krylov_auto(op, Omega, k, cap):
         L, b = Rz.shape[1], Z.shape[1]
         Rz = np.block([[Rz, C], [np.zeros((b, L), dtype=Rz.dtype), D]])
         Qz = np.hstack([Qz, Qn])
+    if change > AUTO_TOL:
+        # Stopped by the cap: the one-sided Ritz pair has U S = P_K A V_k, not A V_k. One
+        # more pass makes the answer the exact SVD of A V_k (U S V^T = A V_k V_k^T), whose
+        # values do not exceed the true ones and whose U, s, V are consistent, as the
+        # fixed-n_iter path returns them.
+        Qy, Ry = _qr(op.mat(Vk))
+        Ur2, s2, Wt2 = np.linalg.svd(Ry)
+        return (Qy @ Ur2, s2, Wt2 @ Vk.T), i, change
     U = K @ Ur[:, :k]
     return (U, s[:k].copy(), Vk.T.copy()), i, change
 

@@ -601,3 +601,31 @@ def test_adaptive_default_on_a_flat_spectrum(kind):
     assert np.max(np.abs(s - sig[:k]) / sig[:k]) <= np.max(np.abs(s2 - sig[:k]) / sig[:k])
     assert spectral_error(A, U, s, Vt) <= spectral_error(A, U2, s2, Vt2)
     assert np.all(s <= sig[:k] * (1 + 1e-12))            # Ritz values never exceed sigma_j
+
+
+@pytest.mark.parametrize("shape", [(300, 15), (15, 300), (300, 40)])
+def test_auto_is_exact_when_the_krylov_basis_could_fill_the_short_side(shape):
+    # Before: the basis stopped one block short of the n columns, unconverged and silent
+    # (11 % error in sigma on 300 x 15 with k = 6). With n <= (cap + 1) (k + p) the exact
+    # SVD costs no more; its error is backward-stable rounding, ~ n eps sigma_1.
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal(shape) * np.logspace(1, 0, shape[1])
+    U, s, Vt, info = rz.randomized_svd(A, 6, random_state=0, return_info=True)
+    s_ex = np.linalg.svd(A, compute_uv=False)[:6]
+    assert info["scheme"] == "exact (short side)"
+    tol = 10 * max(shape) * np.finfo(float).eps * s_ex[0]
+    np.testing.assert_allclose(s, s_ex, rtol=0, atol=tol)
+    np.testing.assert_allclose(U * s, A @ Vt.T, rtol=0, atol=tol)
+
+
+def test_auto_stopped_by_the_cap_returns_a_consistent_svd():
+    # A flat spectrum never settles within the cap; the answer must still be the exact SVD
+    # of A V_k (U S = A V_k to rounding, s below the true values), not a one-sided Ritz pair
+    # whose U S is only P_K A V_k.
+    A = np.random.default_rng(4).standard_normal((1500, 400))
+    U, s, Vt, info = rz.randomized_svd(A, 8, random_state=0, return_info=True)
+    assert info["change"] > 1e-6 and info["passes"] == 2 * info["n_iter"] + 3
+    s_ex = np.linalg.svd(A, compute_uv=False)[:8]
+    eps_a = 10 * max(A.shape) * np.finfo(float).eps * s_ex[0]
+    np.testing.assert_allclose(U * s, A @ Vt.T, rtol=0, atol=eps_a)
+    assert np.all(s <= s_ex + eps_a)
