@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _nn_helpers import _num_grad  # noqa: E402  (tests/ is on sys.path)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import correlate
@@ -217,19 +218,6 @@ def test_accounting_bad_input():
 
 
 # ---------------------------------------------------------------- svdlab.nn.layers
-def _num_grad(f, p, eps=1e-6):
-    g = np.zeros_like(p, dtype=np.float64)
-    it = np.nditer(p, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = p[i]
-        p[i] = old + eps
-        fp = f()
-        p[i] = old - eps
-        fm = f()
-        p[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
 
 
 def test_backprop_matches_finite_differences():
