@@ -265,6 +265,17 @@ def _check_n_iter(n_iter, allow_auto: bool = True):
     return check_int(n_iter, "n_iter", min_value=0)
 
 
+def _svd_of_AV(op, Vk):
+    """The exact SVD of ``A V_k`` (one pass, a stable QR): ``(U, s, Vt)`` with ``U S = A V_k``.
+
+    The best approximation of ``A`` with row space ``span V_k``; its values do not exceed
+    the true ones, and ``U``, ``s``, ``V`` are consistent to rounding.
+    """
+    Qy, Ry = _qr(op.mat(Vk))
+    Ur, s, Wt = np.linalg.svd(Ry)
+    return Qy @ Ur, s, Wt @ Vk.T
+
+
 def _finish(Q, Qz, Rz, k):
     """SVD of ``Q.T @ A = Rz.T @ Qz.T``, lifted back: returns the top ``k`` triplets."""
     Ur, s, Wt = np.linalg.svd(Rz.T, full_matrices=False)
@@ -578,10 +589,7 @@ def _short_side_finish(op, prev, cur, k):
         ZW = np.hstack([Z0, Z1]) @ T               # A^T W for the orthonormal W = [Q0, Q1] T
     Qz, Rz = _qr(ZW)                               # W^T A = Rz^T Qz^T
     Wt = np.linalg.svd(Rz.T, full_matrices=False)[2]
-    Vk = Qz @ Wt[:k].T
-    Qy, Ry = _qr(op.mat(Vk))
-    Ur, s, Wt = np.linalg.svd(Ry)
-    return Qy @ Ur, s, Wt @ Vk.T
+    return _svd_of_AV(op, Qz @ Wt[:k].T)
 
 
 def _two_sided_iteration(op, V, Y, i, k, ell, cap, n_probe, tol, rng, info):
@@ -683,9 +691,7 @@ def _krylov_auto(op, Omega, k, cap):
         # more pass makes the answer the exact SVD of A V_k (U S V^T = A V_k V_k^T), whose
         # values do not exceed the true ones and whose U, s, V are consistent, as the
         # fixed-n_iter path returns them.
-        Qy, Ry = _qr(op.mat(Vk))
-        Ur2, s2, Wt2 = np.linalg.svd(Ry)
-        return (Qy @ Ur2, s2, Wt2 @ Vk.T), i, change
+        return _svd_of_AV(op, Vk), i, change
     U = K @ Ur[:, :k]
     return (U, s[:k].copy(), Vk.T.copy()), i, change
 
@@ -736,9 +742,7 @@ def _krylov_gram(op, Omega, k, cap):
         Z = op.rmat(op.mat(Vn))
         B = K.T @ Z                                    # (A K)^T (A V_new)
         G = np.block([[G, B], [B.T, _sym(Vn.T @ Z)]])
-    Qy, Ry = _qr(op.mat(Vk))                           # A V_k
-    Ur, s_out, Wt = np.linalg.svd(Ry)
-    return (Qy @ Ur, s_out, Wt @ Vk.T), i, change
+    return _svd_of_AV(op, Vk), i, change
 
 
 def _krylov_change(prev, s, Vk, k):
