@@ -96,7 +96,9 @@ def _numpy_steps(net, X, y, steps):
 
 def _power_only(net, steps):
     Ws = [layer.W for layer in net.layers if isinstance(layer, nn.Dense)]
-    vs = [np.ones(W.shape[0], dtype=W.dtype) / np.sqrt(W.shape[0]) for W in Ws]
+    # in the weights' dtype, as the layers keep theirs: a float64 v (np.ones(...) / np.sqrt(n)
+    # is float64 under NumPy 2's promotion rules) would make every product cast the matrix
+    vs = [np.full(W.shape[0], 1 / np.sqrt(W.shape[0]), dtype=W.dtype) for W in Ws]
     t0 = time.perf_counter()
     for _ in range(steps):
         for W, v in zip(Ws, vs, strict=True):
