@@ -114,11 +114,17 @@ def spectral_norm_of_residual(A, U, s, Vt):
     return float(svds(R, k=1, tol=1e-8, return_singular_vectors=False, random_state=0)[0])
 
 
-def measures(A, ref, U, s, Vt):
+def value_and_subspace_errors(ref, s, Vt):
+    """Largest relative error of the top-``K`` values; sine of the largest angle to ``V_K``."""
     s_ex, V_ex = ref
     s_err = float(np.max(np.abs(s - s_ex[:K]) / s_ex[:K]))
     sine = float(min(1.0, np.linalg.norm(Vt.T - V_ex.T @ (V_ex @ Vt.T), 2)))
-    return s_err, sine, spectral_norm_of_residual(A, U, s, Vt) / float(s_ex[K])
+    return s_err, sine
+
+
+def measures(A, ref, U, s, Vt):
+    s_err, sine = value_and_subspace_errors(ref, s, Vt)
+    return s_err, sine, spectral_norm_of_residual(A, U, s, Vt) / float(ref[0][K])
 
 
 def methods():
