@@ -177,11 +177,15 @@ def _fit_eval(make, params, X, y, tr, te, rating):
     return out
 
 
-def nested(name, make, X, y, folds, budget, rating, log):
-    """Choose on each training fold's validation split, refit, score on the test fold."""
+def nested(name, make, X, y, folds, budget, rating, log, first=0):
+    """Choose on each training fold's validation split, refit, score on the test fold.
+
+    ``folds`` are the outer folds ``first + 1, first + 2, ...`` of the five; the validation
+    split of each is seeded by its own index, so a fold scores the same in any run.
+    """
     cands = candidates(name, budget) if name in GRIDS else [{}]
     per_fold, chosen = [], []
-    for f, (tr, te) in enumerate(folds):
+    for f, (tr, te) in enumerate(folds, start=first):
         fit, valid = rs.train_validation_split(X[tr], y[tr], 0.2, random_state=100 + f)
         fit, valid = tr[fit], tr[valid]
         if len(cands) > 1:
@@ -203,6 +207,9 @@ def nested(name, make, X, y, folds, budget, rating, log):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--folds", type=int, default=5, help="outer folds scored (of 5)")
+    ap.add_argument("--first-fold", type=int, default=1,
+                    help="first outer fold scored (1-5; with --folds, the last): a long model "
+                         "can be run fold range by fold range and --merge'd")
     ap.add_argument("--budget", type=int, default=4, help="candidate settings per model")
     ap.add_argument("--models", default="",
                     help="comma-separated subset of the model names (default: all)")
@@ -218,8 +225,13 @@ def main():
         return
     data = load_movielens("100k")
     X, y = data.X, data.y
-    folds = rs.kfold_split(X, y, 5, random_state=0)[: args.folds]
-    print(f"MovieLens 100K from {data.source}; {len(folds)} outer folds, budget {args.budget}")
+    if not 1 <= args.first_fold <= args.folds <= 5:
+        ap.error(f"need 1 <= --first-fold <= --folds <= 5, got {args.first_fold} and "
+                 f"{args.folds}")
+    first = args.first_fold - 1
+    folds = rs.kfold_split(X, y, 5, random_state=0)[first: args.folds]
+    print(f"MovieLens 100K from {data.source}; outer folds {first + 1}-{args.folds}, budget "
+          f"{args.budget}")
 
     def have(module):
         try:
@@ -252,7 +264,7 @@ def main():
             continue
         t0 = time.perf_counter()
         rows[name] = (*nested(name, make, X, y, folds, args.budget, rating,
-                              lambda s: print(s, flush=True)), rating)
+                              lambda s: print(s, flush=True), first), rating)
         print(f"{name}: done in {time.perf_counter() - t0:.0f} s", flush=True)
         path = _write(rows, folds, args, data)
     _print(rows, folds)
@@ -260,19 +272,65 @@ def main():
 
 
 def _merge(other):
-    """Append the rows of ``other``'s tables to recsys.json's (same protocol, other models)."""
+    """Merge ``other``'s rows into recsys.json's (the same protocol and folds).
+
+    A model only in ``other`` is appended. A model in both, scored on some outer folds in
+    one run and on the others in the second (``--first-fold``), gets its per-fold rows
+    joined and its summary row recomputed over all of its folds; a fold scored twice is
+    refused.
+    """
     a, b = results.load("recsys", download=False), results.load(other, download=False)
-    tables = []
-    for ta in a["tables"]:
-        tb = next(t for t in b["tables"] if t["name"] == ta["name"])
-        tables.append(results.Table(ta["name"], ta["caption"], ta["columns"],
-                                    ta["rows"] + [r for r in tb["rows"] if r not in ta["rows"]]))
+    ta = {t["name"]: t for t in a["tables"]}
+    tb = {t["name"]: t for t in b["tables"]}
+    new = [r for r in tb["per_fold"]["rows"] if r not in ta["per_fold"]["rows"]]
+    per_fold = ta["per_fold"]["rows"] + new       # rows merged before are not added twice
+    keys = [(r[0], r[1]) for r in per_fold]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise SystemExit(f"{other} scores (model, fold) {twice} that recsys.json already has")
+    sa = {r[0]: r for r in ta["summary"]["rows"]}
+    sb = {r[0]: r for r in tb["summary"]["rows"]}
+    order = list(sa) + [m for m in sb if m not in sa]
+    per_fold.sort(key=lambda r: (order.index(r[0]), r[1]))
+    fresh = {r[0] for r in new}
+    summary = [_joined_summary(m, sa[m], sb[m], per_fold,
+                               [r[1] for r in ta["per_fold"]["rows"] if r[0] == m],
+                               [r[1] for r in new if r[0] == m])
+               if m in sa and m in fresh else sa.get(m, sb.get(m)) for m in order]
+    grids = {r[0]: r for r in ta["grids"]["rows"] + tb["grids"]["rows"]}
+    tables = [results.Table(t["name"], t["caption"], t["columns"], rows)
+              for t, rows in ((ta["summary"], summary), (ta["per_fold"], per_fold),
+                              (ta["grids"], [grids[m] for m in order if m in grids]))]
     return results.write(
         "recsys", a["title"], tables, command=f"{a['command']} && {b['command']} && "
         f"python benchmarks/recsys.py --merge {other}", threads=a["threads"],
         versions=("scikit-surprise", "implicit"),
         notes=a["notes"] + f" Rows of {other} ({b['date']}) merged in: the run was split over "
         "two processes on the same machine.")
+
+
+def _joined_summary(model, ra, rb, per_fold, folds_a, folds_b):
+    """The summary row of ``model`` over the per-fold rows of both runs (columns of _write).
+
+    ``folds_a`` and ``folds_b`` are the outer folds each run scored; the fit time is their
+    fold-weighted mean and the chosen settings are listed in fold order.
+    """
+    mine = [r for r in per_fold if r[0] == model]
+    col = {k: np.array([r[i] for r in mine], dtype=float)
+           for i, k in enumerate(("rmse", "mae", "precision", "recall", "ndcg"), start=2)}
+    rating = ra[1]
+    n_a, n_b = len(folds_a), len(folds_b)
+    chosen = [ra[12], rb[12]] if min(folds_a) < min(folds_b) else [rb[12], ra[12]]
+    rhat = [x for x in (ra[13], rb[13]) if x is not None]
+    return [model, rating,
+            float(col["rmse"].mean()) if rating else None,
+            float(col["rmse"].std()) if rating else None,
+            float(col["mae"].mean()) if rating else None,
+            float(col["precision"].mean()), float(col["precision"].std()),
+            float(col["recall"].mean()), float(col["recall"].std()),
+            float(col["ndcg"].mean()), float(col["ndcg"].std()),
+            float((ra[11] * n_a + rb[11] * n_b) / (n_a + n_b)),
+            "; ".join(chosen), max(rhat) if rhat else None]
 
 
 def _ms(v):
@@ -305,8 +363,10 @@ def _write(rows, folds, args, data):
     cols = ["model", "rating model", "rmse", "rmse std", "mae", "precision@10",
             "precision@10 std", "recall@10", "recall@10 std", "ndcg@10", "ndcg@10 std",
             "fit s", "chosen per fold", "max split-Rhat"]
-    per_fold = [[name, f + 1] + [float(r[k][f]) if k in r else None
-                                 for k in ("rmse", "mae", "precision", "recall", "ndcg")]
+    first = args.first_fold - 1
+    per_fold = [[name, first + f + 1] + [float(r[k][f]) if k in r else None
+                                         for k in ("rmse", "mae", "precision", "recall",
+                                                   "ndcg")]
                 for name, (r, _, _) in rows.items() for f in range(len(folds))]
     threads = os.environ.get("OMP_NUM_THREADS", "default")
     return results.write(
