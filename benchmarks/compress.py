@@ -22,6 +22,15 @@ embeddings on held-out sentences with activation-aware SVD, and a measured speed
 the factored layers' forward pass.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/compress.py --minilm
+
+With ``--calibration`` it measures what more calibration could buy at that budget and
+writes ``benchmarks/results/compress_calibration.json``: the whitened truncation (all 36
+matrices, 60 %, uniform ranks) calibrated on nested sets of 256, 1024 and 3000 sentences
+from the same 250 documents, and the block-by-block factorization of
+``lowrank.minilm_sequential_factors`` (both targets) on the 256; mean and 5th-percentile
+cosine on the held-out sentences and on the first 128 calibration sentences.
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/compress.py --calibration
 """
 
 from __future__ import annotations
@@ -306,14 +315,87 @@ def run_minilm(args) -> None:
     print(f"wrote {path}")
 
 
+CAL_SIZES = (256, 1024, 3000)
+
+
+def calibration_sets(seed, brown):
+    """Nested calibration sets of ``CAL_SIZES`` sentences and the split's held-out sentences.
+
+    The first ``N_CAL`` are those of :func:`brown_split`; the rest are drawn from the other
+    eligible sentences of the same ``N_CAL_DOCS`` documents.
+    """
+    cal, held = brown_split(seed, brown)
+    docs = np.random.default_rng(seed).permutation(len(brown.texts))
+    chosen = set(cal)
+    pool = [t for d in docs[:N_CAL_DOCS] for t in brown.texts[d].split("\n")
+            if 8 <= len(t.split()) <= 25 and t not in chosen]
+    extra = [pool[i] for i in np.random.default_rng([seed, 1]).permutation(len(pool))]
+    return [cal + extra[:n - len(cal)] for n in CAL_SIZES], held
+
+
+def run_calibration(args) -> None:
+    from svdlab import results
+
+    t_start = time.perf_counter()
+    w = minilm.load_weights()
+    brown = load_brown()
+    rows = []
+    for seed in range(args.seeds):
+        sets, held = calibration_sets(seed, brown)
+        E0, C0 = minilm.MiniLM(w).encode(held), minilm.MiniLM(w).encode(sets[0][:128])
+
+        def score(layers, method, cal, seed=seed, held=held, E0=E0, C0=C0):
+            e = np.sum(lowrank.CompressedMiniLM(w, layers).encode(held) * E0, axis=1)
+            c = np.sum(lowrank.CompressedMiniLM(w, layers).encode(cal[:128]) * C0, axis=1)
+            ntok = int(sum(minilm.MiniLM(w).tokenize([t])[1].sum() for t in cal))
+            rows.append([seed, len(cal), ntok, method, float(e.mean()),
+                         float(np.percentile(e, 5)), float(c.mean())])
+            print(f"seed {seed} | {len(cal)} sentences ({ntok} tokens) | {method} | held-out "
+                  f"cos {e.mean():.4f} (p5 {np.percentile(e, 5):.4f}) | calibration cos "
+                  f"{c.mean():.4f}", flush=True)
+
+        for cal in sets:
+            S = lowrank.minilm_layer_svds(w, "whitened", lowrank.minilm_calibration(cal, w),
+                                          damping=DAMPING)
+            names = list(S)
+            ranks = uniform_ranks(S, names, 0.6)
+            score(build(w, S, names, ranks), "whitened", cal)
+            if len(cal) == CAL_SIZES[0]:
+                for target in ("original", "compressed"):
+                    layers = lowrank.minilm_sequential_factors(
+                        w, cal, dict(zip(names, ranks, strict=True)), target=target,
+                        damping=DAMPING)
+                    score(layers, f"sequential, target {target}", cal)
+    table = results.Table(
+        "calibration", "All 36 matrices of MiniLM at 60 % of their parameters (uniform ranks): "
+        "held-out mean and 5th-percentile cosine to the uncompressed embeddings, and the mean "
+        "cosine on the first 128 calibration sentences, against the calibration set (nested "
+        "sets from the same documents) and the factorization: one-shot whitened, or block by "
+        "block on the inputs the factored blocks produce, fitted to the original outputs "
+        "('original') or to the layer's own outputs on its new inputs ('compressed').",
+        ["seed", "calibration sentences", "calibration tokens", "method", "held-out mean cosine",
+         "held-out p5 cosine", "calibration mean cosine"], rows)
+    path = results.write(
+        "compress_calibration", "MiniLM at 60 %: more calibration data and block-by-block "
+        "factorization", [table], command="python benchmarks/compress.py --calibration",
+        threads=1, notes=(f"Damping {DAMPING}; held-out sentences as in compress.json (128 "
+                          f"per split); total {time.perf_counter() - t_start:.0f} s."))
+    print(f"wrote {path}")
+
+
 if __name__ == "__main__":
     _parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _parser.add_argument("--minilm", action="store_true",
                          help="run the MiniLM case study (chapter 11b) and write compress.json")
     _parser.add_argument("--seeds", type=int, default=2, help="document splits (MiniLM)")
     _parser.add_argument("--repeats", type=int, default=21, help="timing repeats (MiniLM)")
+    _parser.add_argument("--calibration", action="store_true",
+                         help="calibration size and block-by-block factorization at 60 %% "
+                              "(writes compress_calibration.json)")
     _args = _parser.parse_args()
-    if _args.minilm:
+    if _args.calibration:
+        run_calibration(_args)
+    elif _args.minilm:
         run_minilm(_args)
     else:
         main()

@@ -216,3 +216,96 @@ def test_minilm_calibration_and_compressed_model():
         lr.minilm_layer_svds(w, "asvd", {}, kinds=["query"], layers=[0])
     with pytest.raises(TypeError, match="list of strings"):
         lr.minilm_calibration("one sentence", w)
+
+
+def _block_inputs(w, sents, prefix, layers):
+    """Inputs of layer ``prefix`` in the original model and in one with ``layers`` factored."""
+    out = []
+    for model_layers in ({}, layers):
+        tap = lr._InputTap(w, model_layers, [prefix], prefix)
+        ids, mask, types = tap.tokenize(sents)
+        with pytest.raises(lr._Stop):
+            tap.token_states(ids, mask, types)
+        out.append(tap.seen[prefix])
+    return out
+
+
+@needs_minilm
+def test_sequential_factors_block_0_is_the_whitened_truncation():
+    w = minilm.load_weights()
+    sents = ["The quick brown fox jumps over the lazy dog.", "Prices rose in March.",
+             "She read the letter twice before answering it.", "Rain is expected tonight."]
+    p = minilm.matrix_names(0, "ffn_in")
+    st = lr.minilm_calibration(sents, w)
+    wh = lr.layer_svd(w[p + ".weight"].T, "whitened", st[p], damping=1e-3)
+    W = w[p + ".weight"].T.astype(np.float64)
+    L = lr.whitening_factor(st[p].gram, 1e-3)
+    for r in (16, 384):
+        seq = lr.minilm_sequential_factors(w, sents, {p: r}, damping=1e-3, batch_size=3)[p]
+        ref = wh.factor(r)
+        # the same objective value ||L^T (W - A B)|| (float32 factors: ~1e-6 relative)
+        e_seq = np.linalg.norm(L.T @ (W - seq.A.astype(np.float64) @ seq.B))
+        e_ref = np.linalg.norm(L.T @ (W - ref.A.astype(np.float64) @ ref.B))
+        assert abs(e_seq - e_ref) <= 1e-4 * np.linalg.norm(L.T @ W), (r, e_seq, e_ref)
+        assert seq.rank == r and seq.shape == (384, 1536)
+        np.testing.assert_array_equal(seq.bias, w[p + ".bias"])
+
+
+@needs_minilm
+def test_sequential_factors_minimize_the_error_against_the_original_outputs():
+    w = minilm.load_weights()
+    sents = ["The quick brown fox jumps over the lazy dog.", "Prices rose in March.",
+             "She read the letter twice before answering it.", "Rain is expected tonight."]
+    p0, p1 = minilm.matrix_names(0, "ffn_out"), minilm.matrix_names(1, "query")
+    damping = 1e-3
+    seq = lr.minilm_sequential_factors(w, sents, {p0: 24, p1: 16}, damping=damping)
+    # block 1's layer sees what the factored block 0 produces
+    X, Xc = _block_inputs(w, sents, p1, {p0: seq[p0]})
+    assert np.abs(X - Xc).max() > 1e-3           # block 0's factors do change the input
+    W = w[p1 + ".weight"].T.astype(np.float64)
+    delta = damping * np.mean(np.diag(Xc.T @ Xc))
+
+    def objective(f):
+        M = f.A.astype(np.float64) @ f.B
+        return np.linalg.norm(X @ W - Xc @ M) ** 2 + delta * np.linalg.norm(W - M) ** 2
+
+    # the whitened truncation on the original inputs, the same rank: never better
+    st = lr.minilm_calibration(sents, w)
+    wh = lr.layer_svd(w[p1 + ".weight"].T, "whitened", st[p1], damping=damping).factor(16)
+    assert objective(seq[p1]) <= objective(wh) * (1 + 1e-5)
+    # nor is any other rank-16 matrix: a random perturbation of the optimum
+    rng = np.random.default_rng(0)
+    bumped = lr.FactoredLinear(seq[p1].A, seq[p1].B + 1e-3 * rng.standard_normal((16, 384)))
+    assert objective(seq[p1]) <= objective(bumped)
+    # target="compressed": the layer's own outputs on its new inputs are the target
+    own = lr.minilm_sequential_factors(w, sents, {p0: 24, p1: 16}, target="compressed",
+                                       damping=damping)
+    np.testing.assert_allclose(own[p0].A @ own[p0].B, seq[p0].A @ seq[p0].B, rtol=0,
+                               atol=1e-5 * np.abs(seq[p0].A @ seq[p0].B).max())   # block 0
+
+    def own_objective(f):
+        M = f.A.astype(np.float64) @ f.B
+        return np.linalg.norm(Xc @ (W - M)) ** 2 + delta * np.linalg.norm(W - M) ** 2
+
+    assert own_objective(own[p1]) <= own_objective(seq[p1]) * (1 + 1e-5)
+    assert own_objective(own[p1]) <= own_objective(wh) * (1 + 1e-5)
+
+
+@needs_minilm
+def test_sequential_factors_bad_input():
+    w = minilm.load_weights()
+    p = minilm.matrix_names(0, "query")
+    with pytest.raises(TypeError, match="sentences"):
+        lr.minilm_sequential_factors(w, "one sentence", {p: 4})
+    with pytest.raises(ValueError, match="sentences"):
+        lr.minilm_sequential_factors(w, [], {p: 4})
+    with pytest.raises(TypeError, match="ranks"):
+        lr.minilm_sequential_factors(w, ["a b"], [(p, 4)])
+    with pytest.raises(ValueError, match="not a MiniLM matrix"):
+        lr.minilm_sequential_factors(w, ["a b"], {"encoder.layer.9.x": 4})
+    with pytest.raises(ValueError, match="ranks"):
+        lr.minilm_sequential_factors(w, ["a b"], {p: 0})
+    with pytest.raises(ValueError, match="ranks"):
+        lr.minilm_sequential_factors(w, ["a b"], {p: 385})
+    with pytest.raises(ValueError, match="target"):
+        lr.minilm_sequential_factors(w, ["a b"], {p: 4}, target="both")

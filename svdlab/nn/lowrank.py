@@ -65,6 +65,7 @@ __all__ = [
     "minilm_calibration",
     "minilm_layer_svds",
     "CompressedMiniLM",
+    "minilm_sequential_factors",
 ]
 
 METHODS = ("plain", "asvd", "whitened")
@@ -841,3 +842,162 @@ class CompressedMiniLM(_minilm.MiniLM):
         if prefix in self.layers:
             return self.layers[prefix](x)
         return super()._linear(x, prefix)
+
+
+class _Stop(Exception):
+    """Raised by :class:`_InputTap` once the block it records is done (saves the rest)."""
+
+
+class _InputTap(CompressedMiniLM):
+    """MiniLM (some layers factored) that keeps the inputs of the layers in ``watch``."""
+
+    def __init__(self, weights, layers, watch, stop_after):
+        super().__init__(weights, layers)
+        self.watch, self.stop_after = set(watch), stop_after
+        self.seen: dict[str, np.ndarray] = {}
+        self._real = None
+
+    def token_states(self, ids, mask, types):
+        self._real, self.seen = mask.astype(bool), {}
+        return super().token_states(ids, mask, types)
+
+    def _linear(self, x, prefix):
+        if prefix in self.watch:
+            self.seen[prefix] = x[self._real].astype(np.float64)
+            if prefix == self.stop_after:
+                raise _Stop
+        return super()._linear(x, prefix)
+
+
+def minilm_sequential_factors(weights, sentences, ranks, *, target: str = "original",
+                              damping: float = 1e-6, batch_size: int = 32,
+                              verbose: bool = False) -> dict[str, FactoredLinear]:
+    """Factor MiniLM's layers block by block, on the inputs the factored blocks produce.
+
+    Truncating every layer on statistics of the uncompressed model's inputs (the
+    ``"whitened"`` method) ignores that, once the first blocks are factored, the later
+    ones see different inputs. Here the encoder blocks are factored in order. For block
+    ``i``, the same calibration batches run through the original model and through the
+    model whose blocks ``0..i-1`` are already factored; with ``X`` and ``X~`` the inputs
+    a layer of block ``i`` receives in the two, its rank-``r`` factors minimize
+
+    .. math:: \\|X W - \\tilde X A B\\|_F .
+
+    With :math:`\\tilde X^\\top \\tilde X = L L^\\top` (plus the damping of
+    :func:`whitening_factor`) and :math:`C = \\tilde X^\\top X`, the objective is
+    :math:`\\|L^\\top A B - L^{-1} C W\\|_F^2` up to a constant, so the answer is the
+    truncated SVD of :math:`L^{-1} C W` mapped back by :math:`L^{-\\top}`. The damping
+    :math:`\\delta` adds :math:`\\delta \\|W - A B\\|_F^2` to the objective (so
+    :math:`\\delta I` to both :math:`\\tilde X^\\top \\tilde X` and :math:`C`). For block 0
+    (``X~ = X``) this is the whitened truncation itself; later blocks also correct the
+    error that the earlier ones pass on. With ``target="compressed"`` the target is the
+    layer's own output on what it now receives, :math:`\\tilde X W` (:math:`C = \\tilde
+    X^\\top \\tilde X`): the whitened truncation recalibrated on the new inputs, as GPTQ
+    does for quantization.
+
+    Chapter 11b's benchmark measures both against the one-shot whitened truncation on
+    held-out sentences: with a few hundred calibration sentences the compensating target
+    fits the calibration set and generalizes worse (``benchmarks/compress.py
+    --calibration``).
+
+    Parameters
+    ----------
+    weights : dict
+        From :func:`svdlab.nn.minilm.load_weights`.
+    sentences : list of str
+        Calibration sentences (keep them apart from the sentences you evaluate on).
+    ranks : dict
+        ``{prefix: rank}`` for the layers to factor (prefixes of
+        :func:`svdlab.nn.minilm.matrix_names`); the others stay dense.
+    target : {"original", "compressed"}, default "original"
+        Fit each layer to the original model's outputs (compensating the error of the
+        blocks before it) or to its own outputs on the inputs it now receives.
+    damping : float, default 1e-6
+        Relative ridge of :func:`whitening_factor`.
+    batch_size : int, default 32
+        Sentences per forward pass.
+    verbose : bool, default False
+        Show a progress bar over the blocks.
+
+    Returns
+    -------
+    dict
+        ``{prefix: FactoredLinear}`` (float32, biases kept), ready for
+        :class:`CompressedMiniLM`.
+
+    Raises
+    ------
+    TypeError
+        If ``sentences`` is not a list of strings or ``ranks`` not a dict.
+    ValueError
+        If ``sentences`` is empty, a prefix is not a MiniLM matrix, or a rank is not in
+        ``[1, min(n_in, n_out)]``.
+
+    Examples
+    --------
+    >>> from svdlab.nn import minilm
+    >>> if minilm.available():
+    ...     w = minilm.load_weights()
+    ...     p = minilm.matrix_names(0, "ffn_in")
+    ...     f = minilm_sequential_factors(w, ["A short sentence.", "Another one."], {p: 8})
+    ...     print(f[p].rank, f[p].shape)
+    ... else:
+    ...     print(8, (384, 1536))
+    8 (384, 1536)
+
+    References
+    ----------
+    X. Wang et al., "SVD-LLM", ICLR 2025 (whitening); E. Frantar et al., "GPTQ", ICLR 2023
+    (compressing layer by layer on the inputs the compressed layers produce). Taught in
+    chapter 11b.
+    """
+    if isinstance(sentences, str) or not all(isinstance(s, str) for s in sentences):
+        raise TypeError("sentences must be a list of strings")
+    sentences = list(sentences)
+    if not sentences:
+        raise ValueError("sentences must not be empty")
+    if not isinstance(ranks, dict):
+        raise TypeError(f"ranks must be a dict of prefix -> rank, got {type(ranks).__name__}")
+    names = [_minilm.matrix_names(i, kind) for i in range(_minilm.N_LAYERS)
+             for kind in _minilm.MATRIX_KINDS]
+    for p, r in ranks.items():
+        if p not in names:
+            raise ValueError(f"ranks has {p!r}, which is not a MiniLM matrix; the prefixes "
+                             "are those of svdlab.nn.minilm.matrix_names")
+        n_out, n_in = weights[p + ".weight"].shape
+        check_int(r, f"ranks[{p!r}]", min_value=1, max_value=min(n_in, n_out))
+    target = check_option(target, "target", ("original", "compressed"))
+    damping = check_scalar(damping, "damping", low=0.0)
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
+    factored: dict[str, FactoredLinear] = {}
+    blocks = sorted({int(p.split(".")[2]) for p in ranks})
+    for i in progress(blocks, verbose=verbose, desc="blocks"):
+        block = [p for p in names if p in ranks and p.startswith(f"encoder.layer.{i}.")]
+        last = names[names.index(block[-1])]
+        taps = [_InputTap(weights, factored, block, last)]
+        if target == "original":                  # the original model's inputs as well
+            taps.insert(0, _InputTap(weights, {}, block, last))
+        G = {p: 0.0 for p in block}
+        C = {p: 0.0 for p in block}
+        for start in range(0, len(sentences), batch_size):
+            ids, mask, types = taps[0].tokenize(sentences[start:start + batch_size])
+            for tap in taps:
+                try:
+                    tap.token_states(ids, mask, types)
+                except _Stop:
+                    pass
+            X, Xc = taps[0].seen, taps[-1].seen
+            for p in block:
+                G[p] = G[p] + Xc[p].T @ Xc[p]
+                C[p] = C[p] + Xc[p].T @ X[p]
+        for p in block:
+            W = weights[p + ".weight"].T.astype(np.float64)
+            L = whitening_factor(G[p], damping)
+            # the ridge of the damping pulls A B towards W (not towards 0): it adds
+            # delta ||W - A B||^2 to the objective, i.e. delta I to C as to the Gram matrix
+            delta = damping * np.mean(np.diag(G[p]))
+            Z = sla.solve_triangular(L, (C[p] + delta * np.eye(len(W))) @ W, lower=True)
+            U, s, Vt = np.linalg.svd(Z, full_matrices=False)
+            factored[p] = LayerSVD("whitened", U, s, Vt, L).factor(
+                ranks[p], bias=weights[p + ".bias"])
+    return factored
