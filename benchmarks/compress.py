@@ -110,6 +110,11 @@ N_CAL, N_EVAL, N_CAL_DOCS = 256, 128, 250
 DAMPING = 1e-3
 
 
+def eligible_sentences(brown, docs) -> list[str]:
+    """The sentences of 8-25 words of the Brown documents ``docs``, in order."""
+    return [s for d in docs for s in brown.texts[d].split("\n") if 8 <= len(s.split()) <= 25]
+
+
 def brown_split(seed: int, brown=None):
     """Calibration and held-out sentences (8-25 words) from disjoint Brown documents."""
     brown = load_brown() if brown is None else brown
@@ -117,7 +122,7 @@ def brown_split(seed: int, brown=None):
     docs = rng.permutation(len(brown.texts))
 
     def pick(ids, n):
-        pool = [s for d in ids for s in brown.texts[d].split("\n") if 8 <= len(s.split()) <= 25]
+        pool = eligible_sentences(brown, ids)
         return [pool[i] for i in rng.choice(len(pool), n, replace=False)]
 
     return pick(docs[:N_CAL_DOCS], N_CAL), pick(docs[N_CAL_DOCS:], N_EVAL)
@@ -327,8 +332,7 @@ def calibration_sets(seed, brown):
     cal, held = brown_split(seed, brown)
     docs = np.random.default_rng(seed).permutation(len(brown.texts))
     chosen = set(cal)
-    pool = [t for d in docs[:N_CAL_DOCS] for t in brown.texts[d].split("\n")
-            if 8 <= len(t.split()) <= 25 and t not in chosen]
+    pool = [t for t in eligible_sentences(brown, docs[:N_CAL_DOCS]) if t not in chosen]
     extra = [pool[i] for i in np.random.default_rng([seed, 1]).permutation(len(pool))]
     return [cal + extra[:n - len(cal)] for n in CAL_SIZES], held
 
@@ -344,10 +348,9 @@ def run_calibration(args) -> None:
         sets, held = calibration_sets(seed, brown)
         E0, C0 = minilm.MiniLM(w).encode(held), minilm.MiniLM(w).encode(sets[0][:128])
 
-        def score(layers, method, cal, seed=seed, held=held, E0=E0, C0=C0):
+        def score(layers, method, cal, ntok, seed=seed, held=held, E0=E0, C0=C0):
             e = np.sum(lowrank.CompressedMiniLM(w, layers).encode(held) * E0, axis=1)
             c = np.sum(lowrank.CompressedMiniLM(w, layers).encode(cal[:128]) * C0, axis=1)
-            ntok = int(sum(minilm.MiniLM(w).tokenize([t])[1].sum() for t in cal))
             rows.append([seed, len(cal), ntok, method, float(e.mean()),
                          float(np.percentile(e, 5)), float(c.mean())])
             print(f"seed {seed} | {len(cal)} sentences ({ntok} tokens) | {method} | held-out "
@@ -355,17 +358,18 @@ def run_calibration(args) -> None:
                   f"{c.mean():.4f}", flush=True)
 
         for cal in sets:
+            ntok = int(sum(minilm.MiniLM(w).tokenize([t])[1].sum() for t in cal))  # real tokens
             S = lowrank.minilm_layer_svds(w, "whitened", lowrank.minilm_calibration(cal, w),
                                           damping=DAMPING)
             names = list(S)
             ranks = uniform_ranks(S, names, 0.6)
-            score(build(w, S, names, ranks), "whitened", cal)
+            score(build(w, S, names, ranks), "whitened", cal, ntok)
             if len(cal) == CAL_SIZES[0]:
                 for target in ("original", "compressed"):
                     layers = lowrank.minilm_sequential_factors(
                         w, cal, dict(zip(names, ranks, strict=True)), target=target,
                         damping=DAMPING)
-                    score(layers, f"sequential, target {target}", cal)
+                    score(layers, f"sequential, target {target}", cal, ntok)
     table = results.Table(
         "calibration", "All 36 matrices of MiniLM at 60 % of their parameters (uniform ranks): "
         "held-out mean and 5th-percentile cosine to the uncompressed embeddings, and the mean "

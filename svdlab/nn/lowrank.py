@@ -856,14 +856,17 @@ class _InputTap(CompressedMiniLM):
         self.watch, self.stop_after = set(watch), stop_after
         self.seen: dict[str, np.ndarray] = {}
         self._real = None
+        self._last = (None, None)
 
     def token_states(self, ids, mask, types):
-        self._real, self.seen = mask.astype(bool), {}
+        self._real, self.seen, self._last = mask.astype(bool), {}, (None, None)
         return super().token_states(ids, mask, types)
 
     def _linear(self, x, prefix):
         if prefix in self.watch:
-            self.seen[prefix] = x[self._real].astype(np.float64)
+            if self._last[0] is not x:         # query, key and value read the same x:
+                self._last = (x, x[self._real].astype(np.float64))  # one copy for all three
+            self.seen[prefix] = self._last[1]
             if prefix == self.stop_after:
                 raise _Stop
         return super()._linear(x, prefix)
@@ -973,10 +976,9 @@ def minilm_sequential_factors(weights, sentences, ranks, *, target: str = "origi
     blocks = sorted({int(p.split(".")[2]) for p in ranks})
     for i in progress(blocks, verbose=verbose, desc="blocks"):
         block = [p for p in names if p in ranks and p.startswith(f"encoder.layer.{i}.")]
-        last = names[names.index(block[-1])]
-        taps = [_InputTap(weights, factored, block, last)]
+        taps = [_InputTap(weights, factored, block, block[-1])]
         if target == "original":                  # the original model's inputs as well
-            taps.insert(0, _InputTap(weights, {}, block, last))
+            taps.insert(0, _InputTap(weights, {}, block, block[-1]))
         G = {p: 0.0 for p in block}
         C = {p: 0.0 for p in block}
         for start in range(0, len(sentences), batch_size):
@@ -987,7 +989,12 @@ def minilm_sequential_factors(weights, sentences, ranks, *, target: str = "origi
                 except _Stop:
                     pass
             X, Xc = taps[0].seen, taps[-1].seen
+            done: dict[tuple[int, int], str] = {}  # layers sharing an input share its sums
             for p in block:
+                q = done.setdefault((id(Xc[p]), id(X[p])), p)
+                if q != p:
+                    G[p], C[p] = G[q], C[q]
+                    continue
                 G[p] = G[p] + Xc[p].T @ Xc[p]
                 C[p] = C[p] + Xc[p].T @ X[p]
         for p in block:
