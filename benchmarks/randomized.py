@@ -127,11 +127,19 @@ def measures(A, ref, U, s, Vt):
     return s_err, sine, spectral_norm_of_residual(A, U, s, Vt) / float(ref[0][K])
 
 
+def sklearn_default_passes(shape, k=K):
+    """Power iterations and passes over A of scikit-learn's randomized_svd at its defaults.
+
+    Its ``n_iter="auto"`` is 7 when ``k < 0.1 min(m, n)``, else 4; a pass is one product to
+    sketch, two per power iteration and one for ``B = Q^T A``.
+    """
+    n_iter = 7 if k < 0.1 * min(shape) else 4
+    return n_iter, 2 * n_iter + 2
+
+
 def methods():
-    # passes of scikit-learn: one product to sketch, 2 per power iteration, one for B = Q^T A
     def sk(A):
-        n_iter = 7 if K < 0.1 * min(A.shape) else 4
-        return sk_randomized_svd(A, K, random_state=0), 2 * n_iter + 2
+        return sk_randomized_svd(A, K, random_state=0), sklearn_default_passes(A.shape)[1]
 
     def ours(A):
         U, s, Vt, info = randomized_svd(A, K, random_state=0, return_info=True)
