@@ -305,8 +305,8 @@ def _merge(other):
         "recsys", a["title"], tables, command=f"{a['command']} && {b['command']} && "
         f"python benchmarks/recsys.py --merge {other}", threads=a["threads"],
         versions=("scikit-surprise", "implicit"),
-        notes=a["notes"] + f" Rows of {other} ({b['date']}) merged in: the run was split over "
-        "two processes on the same machine.")
+        notes=a["notes"] + f" Rows of {other} (run {b['date']} on "
+        f"{b['machine'].get('platform', 'an unrecorded platform')}) merged in.")
 
 
 def _joined_summary(model, ra, rb, per_fold, folds_a, folds_b):
