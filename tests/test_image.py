@@ -243,7 +243,7 @@ def test_wnnm_shrinkage_cuts_at_the_noise_bulk_edge():
 
     x = load_image("camera", as_gray=True)[128:256, 128:256]
     y = x + 0.1 * np.random.default_rng(10).standard_normal(x.shape)
-    gd = im.psnr(x, im.denoise_patches(y, 0.1))
+    gd = im.psnr(x, im.denoise_patches(y, 0.1, shrinkage="gd"))
     wn = im.psnr(x, im.denoise_patches(y, 0.1, shrinkage="wnnm"))
     assert wn > im.psnr(x, y) + 6 and wn > gd - 0.5
 
