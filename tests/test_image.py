@@ -258,3 +258,43 @@ def test_sure_default_grid_resolves_thresholds_far_below_s1():
     fine = im.sure_svt(Y, 1.0, np.linspace(0, 30, 3001))
     assert r.tau > 0 and r.risk.min() <= fine.risk.min() * 1.01
     assert np.sum((r.estimate - X) ** 2) < 0.5 * np.sum((Y - X) ** 2)
+
+
+@pytest.mark.parametrize("K", [8, 24])  # K <= d = 16 (left Gram) and K > d (right Gram)
+def test_denoise_patches_stage1_matches_per_group_svd(K):
+    """One WNNM stage equals shrinking each group's SVD from np.linalg.svd and averaging."""
+    from svdlab.image import _group_pixels, _match
+
+    rng = np.random.default_rng(3)
+    clean = np.add.outer(np.sin(np.arange(40) / 5), np.cos(np.arange(36) / 7))
+    y = clean + 0.1 * rng.standard_normal(clean.shape)
+    p, sig, step, window = 4, 0.1, 3, 5
+    got = im.denoise_patches(y, sig, patch_size=p, n_similar=K, window=window, step=step,
+                             n_stages=1, chunk=7)
+    gr, gc = _match(y.astype(np.float32), p, step, window, K)
+    idx = _group_pixels(gr, gc, p, y.shape[1])
+    num, den = np.zeros(y.size), np.zeros(y.size)
+    edge = sig * (np.sqrt(K) + p)  # 2 sqrt(C)
+    for g in range(idx.shape[0]):
+        Yg = y.ravel()[idx[g]]
+        mu = Yg.mean(axis=0)
+        U, s, Vt = np.linalg.svd(Yg - mu, full_matrices=False)
+        t = np.where(s > edge, (s + np.sqrt(np.maximum(s**2 - edge**2, 0))) / 2, 0.0)
+        w = 1.0 / (1.0 + np.count_nonzero(t))
+        np.add.at(num, idx[g].ravel(), w * (mu + (U * t) @ Vt).ravel())
+        np.add.at(den, idx[g].ravel(), w)
+    ref = (num / den).reshape(y.shape)
+    # kept singular values exceed the edge, so the Gram route's error is
+    # eps * (s_1 / edge)^2 relative; the image is O(1)
+    s1 = max(np.linalg.norm(y.ravel()[i] - y.ravel()[i].mean(0), 2) for i in idx)
+    tol = 50 * np.finfo(float).eps * (s1 / edge) ** 2
+    assert np.max(np.abs(got - ref)) < tol, (np.max(np.abs(got - ref)), tol)
+
+
+def test_denoise_patches_per_stage_arguments():
+    with pytest.raises(ValueError, match="window"):
+        im.denoise_patches(IMG, 0.1, window=(4,))
+    with pytest.raises(ValueError, match=r"step\[1\]"):
+        im.denoise_patches(IMG, 0.1, step=(4, 9))
+    a = im.denoise_patches(IMG, 0.1, n_similar=8, window=(4, 3), step=(3, 2))
+    assert a.shape == IMG.shape and np.all(np.isfinite(a))
