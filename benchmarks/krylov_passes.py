@@ -145,7 +145,8 @@ def main(argv=None):
     with threadpool_limits(1):
         tables = passes_table(args.small) + [pass_time_table()]
     path = results.write(
-        "krylov_passes_small" if args.small else "krylov_passes", "Passes over A at equal accuracy: block Krylov against power iterations",
+        "krylov_passes_small" if args.small else "krylov_passes",
+        "Passes over A at equal accuracy: block Krylov against power iterations",
         tables, command="python benchmarks/krylov_passes.py " + " ".join(
             sys.argv[1:] if argv is None else argv), threads=1,
         notes="Accuracy does not depend on the machine's load; the pass times do.")
