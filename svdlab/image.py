@@ -1303,28 +1303,36 @@ def _match(guide: np.ndarray, p: int, step: int, window: int, n_similar: int):
     return take(tr, best, 1), take(tc, best, 1)
 
 
+def _gram_eig(Xc: np.ndarray):
+    """Singular values of a batch of small matrices, and the eigenvectors of the smaller Gram.
+
+    For ``Xc`` of shape ``(g, K, d)`` returns ``s`` (g, r), descending, with
+    ``r = min(K, d)``, and ``E``: the left singular vectors (g, K, r), the eigenvectors
+    of ``Xc Xc^T``, when ``K <= d``, else the right ones (g, d, r) of ``Xc^T Xc``. One
+    batched ``eigh`` of the smaller Gram matrix is about twice as fast as a batched SVD;
+    singular values below ``sqrt(eps) s_1`` lose relative accuracy this way, and the
+    denoiser shrinks all of them to zero (they lie far below the noise).
+    """
+    K, d = Xc.shape[1:]
+    G = Xc @ np.swapaxes(Xc, 1, 2) if K <= d else np.swapaxes(Xc, 1, 2) @ Xc
+    w, E = np.linalg.eigh(G)
+    return np.sqrt(np.maximum(w[:, ::-1], 0.0)), E[:, :, ::-1]
+
+
 def _group_svd(Xc: np.ndarray):
     """Singular values and right singular vectors of a batch of small matrices, via Gram.
 
     For ``Xc`` of shape ``(g, K, d)`` returns ``s`` (g, r), descending, and ``V`` (g, d, r)
-    with ``r = min(K, d)``: the eigendecomposition of the smaller Gram matrix
-    (``Xc Xc^T`` or ``Xc^T Xc``), about twice as fast as a batched SVD. Singular values
-    below ``sqrt(eps) s_1`` lose relative accuracy this way; the denoiser shrinks all of
-    them to zero (they lie far below the noise), and their columns of ``V`` are zeroed.
+    with ``r = min(K, d)``, from :func:`_gram_eig`. When ``K <= d``, ``V = Xc^T U / s``;
+    the columns of ``V`` for singular values below ``1e-7 s_1`` are zeroed.
     """
     K, d = Xc.shape[1:]
-    if K <= d:
-        w, U = np.linalg.eigh(Xc @ np.swapaxes(Xc, 1, 2))
-        w, U = w[:, ::-1], U[:, :, ::-1]
-        s = np.sqrt(np.maximum(w, 0.0))
-        tiny = s <= 1e-7 * s[:, :1]
-        inv = np.where(tiny, 0.0, 1.0 / np.where(tiny, 1.0, s))
-        V = (np.swapaxes(Xc, 1, 2) @ U) * inv[:, None, :]
-    else:
-        w, V = np.linalg.eigh(np.swapaxes(Xc, 1, 2) @ Xc)
-        w, V = w[:, ::-1], V[:, :, ::-1]
-        s = np.sqrt(np.maximum(w, 0.0))
-    return s, V
+    s, E = _gram_eig(Xc)
+    if K > d:
+        return s, E
+    tiny = s <= 1e-7 * s[:, :1]
+    inv = np.where(tiny, 0.0, 1.0 / np.where(tiny, 1.0, s))
+    return s, (np.swapaxes(Xc, 1, 2) @ E) * inv[:, None, :]
 
 
 def _group_pixels(gr: np.ndarray, gc: np.ndarray, p: int, W: int) -> np.ndarray:
@@ -1464,9 +1472,9 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
             mu = Y.mean(axis=1, keepdims=True)
             if stage == 0:
                 Xc = Y - mu
-                # X = U diag(s) V^T from the K x K Gram X X^T = U diag(s^2) U^T (K <= d at
-                # the defaults; else through X^T X): then U diag(t) V^T = U diag(t/s) U^T X
-                s, Ub = _group_svd(np.swapaxes(Xc, 1, 2) if K <= d else Xc)
+                # X = U diag(s) V^T; E is U (K <= d, the defaults) or V, so that
+                # U diag(t) V^T = U diag(t/s) U^T X  or  X V diag(t/s) V^T
+                s, E = _gram_eig(Xc)
                 if shrinkage == "gd":
                     t = _gd_shrink(s, n_, beta, sigma)
                 else:
@@ -1478,9 +1486,9 @@ def denoise_patches(image, sigma: float | None = None, *, patch_size: int = 8,
                     t = np.where(s > 2 * np.sqrt(C), (s + np.sqrt(disc)) / 2, 0.0)
                 gain = np.divide(t, s, out=np.zeros_like(t), where=s > 0)
                 if K <= d:
-                    est = mu + ((Ub * gain[:, None, :]) @ np.swapaxes(Ub, 1, 2)) @ Xc
-                else:  # Ub spans the row space: X V diag(t / s) V^T
-                    est = mu + ((Xc @ Ub) * gain[:, None, :]) @ np.swapaxes(Ub, 1, 2)
+                    est = mu + ((E * gain[:, None, :]) @ np.swapaxes(E, 1, 2)) @ Xc
+                else:
+                    est = mu + ((Xc @ E) * gain[:, None, :]) @ np.swapaxes(E, 1, 2)
                 wts = 1.0 / (1.0 + np.count_nonzero(t, axis=1))
             else:
                 B = estimate.ravel()[idx]
