@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.linalg as sla
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import aslinearoperator
 
@@ -624,6 +624,7 @@ def test_power_iteration_any_shape_and_scale_full_rank(shape, scale):
 
 @settings(max_examples=60, deadline=None)
 @given(shape=shapes, kind=kinds, seed=st.integers(0, 2**16))
+@example(shape=(5, 3), kind="integer", seed=141)  # s_2/s_1 = 0.990, s_3/s_2 = 0.59: warns
 def test_power_iteration_all_triplets_property(shape, kind, seed):
     # every triplet of random, cond-1e12, rank-deficient and integer matrices: sorted,
     # orthonormal factors, and the documented bound against LAPACK (whose own error is
@@ -639,7 +640,10 @@ def test_power_iteration_all_triplets_property(shape, kind, seed):
     s_ref = np.linalg.svd(A, compute_uv=False)
     if caught:
         assert all(issubclass(w.category, F.ConvergenceWarning) for w in caught)
-        assert np.min(s_ref[1:] / s_ref[:-1]) > 0.99  # (s_{j+1}/s_j)^2000 > 1e-9
+        # some triplet's gap is too small for max_iter = 1000 steps of A^T A to resolve:
+        # (s_{j+1}/s_j)^2000 > 1e-9 (equal zeros count as no gap)
+        ratio = np.divide(s_ref[1:], s_ref[:-1], out=np.ones(k - 1), where=s_ref[:-1] > 0)
+        assert ratio.size and ratio.max() ** 2000 > 1e-9, s_ref
     else:
         bound = _power_bound(A, s_ref, 1e-10) + max(shape) * EPS * s_ref[0]
         assert np.all(np.abs(s - s_ref) <= bound)
